@@ -1,0 +1,34 @@
+package org.mambavision.cli;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of {@code ./mambavision}. */
+@Command(name = "mambavision", mixinStandardHelpOptions = true, version = "mambavision 0.1.0",
+        description = "Build, train, evaluate and serve MambaVision backbones on the JVM.",
+        subcommands = {BenchCommand.class})
+public final class Main implements Callable<Integer> {
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns the exit code; errors the user caused are one clear line, no stack trace. */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (ex instanceof UserError || ex instanceof IllegalArgumentException || ex instanceof java.io.IOException) {
+                cmd.getErr().println("error: " + ex.getMessage());
+                return 2;
+            }
+            throw ex;
+        });
+        return cl.execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        new CommandLine(this).usage(System.out);
+        return 0;
+    }
+}

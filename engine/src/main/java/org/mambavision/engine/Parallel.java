@@ -1,0 +1,152 @@
+package org.mambavision.engine;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
+
+/**
+ * One fixed pool of worker threads shared by every kernel.
+ *
+ * <p>Size: {@code -Dmv.threads=N}, else the number of available processors. Work is split into
+ * tasks that write disjoint outputs, so results do not depend on which thread ran which task.
+ * Reductions across tasks go through per-task partials summed in task order, so they are
+ * deterministic for a given thread count. A call made from inside a parallel region runs inline.
+ */
+public final class Parallel {
+    private static final int THREADS = Math.max(1, Integer.getInteger("mv.threads", Runtime.getRuntime().availableProcessors()));
+    private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
+    private static final Worker[] WORKERS = new Worker[THREADS - 1];
+    private static final Object SUBMIT_LOCK = new Object();
+
+    static {
+        for (int i = 0; i < WORKERS.length; i++) {
+            WORKERS[i] = new Worker(i + 1);
+            WORKERS[i].start();
+        }
+    }
+
+    private Parallel() {}
+
+    public static int threads() {
+        return THREADS;
+    }
+
+    /**
+     * Runs {@code task.accept(i)} for i in [0, n), spread over the pool with dynamic scheduling.
+     * Each task must write only its own outputs.
+     */
+    public static void forEach(int n, IntConsumer task) {
+        if (n <= 0) return;
+        if (n == 1 || THREADS == 1 || INSIDE.get()) {
+            for (int i = 0; i < n; i++) task.accept(i);
+            return;
+        }
+        synchronized (SUBMIT_LOCK) { // one parallel region at a time; other callers wait their turn
+            Job job = new Job(n, task);
+            int helpers = Math.min(WORKERS.length, n - 1);
+            for (int w = 0; w < helpers; w++) WORKERS[w].submit(job);
+            INSIDE.set(true);
+            try {
+                job.runTasks();
+            } finally {
+                INSIDE.set(false);
+            }
+            job.awaitHelpers(helpers);
+            if (job.failure != null) {
+                if (job.failure instanceof RuntimeException re) throw re;
+                if (job.failure instanceof Error e) throw e;
+                throw new RuntimeException(job.failure);
+            }
+        }
+    }
+
+    /**
+     * Splits [0, n) into at most {@code threads()} contiguous ranges of at least {@code grain}
+     * items and runs {@code body.range(start, end)} on each.
+     */
+    public static void forRange(int n, int grain, RangeBody body) {
+        if (n <= 0) return;
+        int chunks = Math.max(1, Math.min(THREADS, (n + Math.max(1, grain) - 1) / Math.max(1, grain)));
+        if (chunks == 1 || INSIDE.get()) {
+            body.range(0, n);
+            return;
+        }
+        forEach(chunks, c -> {
+            int s = (int) ((long) n * c / chunks), e = (int) ((long) n * (c + 1) / chunks);
+            if (s < e) body.range(s, e);
+        });
+    }
+
+    @FunctionalInterface
+    public interface RangeBody {
+        void range(int start, int end);
+    }
+
+    private static final class Job {
+        final int n;
+        final IntConsumer task;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger helpersDone = new AtomicInteger();
+        volatile Throwable failure;
+        final Thread owner = Thread.currentThread();
+
+        Job(int n, IntConsumer task) {
+            this.n = n;
+            this.task = task;
+        }
+
+        void runTasks() {
+            int i;
+            while ((i = next.getAndIncrement()) < n) {
+                if (failure != null) return;
+                try {
+                    task.accept(i);
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            }
+        }
+
+        void helperFinished() {
+            helpersDone.incrementAndGet();
+            LockSupport.unpark(owner);
+        }
+
+        void awaitHelpers(int helpers) {
+            int spins = 0;
+            while (helpersDone.get() < helpers) {
+                if (++spins < 2000) Thread.onSpinWait();
+                else LockSupport.parkNanos(this, 50_000);
+            }
+        }
+    }
+
+    private static final class Worker extends Thread {
+        private volatile Job job;
+
+        Worker(int id) {
+            super("mv-worker-" + id);
+            setDaemon(true);
+        }
+
+        void submit(Job j) {
+            job = j;
+            LockSupport.unpark(this);
+        }
+
+        @Override
+        public void run() {
+            INSIDE.set(true);
+            while (true) {
+                Job j = job;
+                if (j == null) {
+                    LockSupport.park(this);
+                    continue;
+                }
+                job = null;
+                j.runTasks();
+                j.helperFinished();
+            }
+        }
+    }
+}

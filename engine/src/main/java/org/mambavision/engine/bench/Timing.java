@@ -1,0 +1,21 @@
+package org.mambavision.engine.bench;
+
+import java.util.Arrays;
+
+/** Median-of-runs timing for the CLI benchmarks (JMH is used for the engine's own microbenchmarks). */
+public final class Timing {
+    private Timing() {}
+
+    /** Runs {@code body} for warm-up, then {@code runs} times; returns the median seconds per run. */
+    public static double medianSeconds(int warmup, int runs, Runnable body) {
+        for (int i = 0; i < warmup; i++) body.run();
+        double[] t = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            long s = System.nanoTime();
+            body.run();
+            t[i] = (System.nanoTime() - s) * 1e-9;
+        }
+        Arrays.sort(t);
+        return runs % 2 == 1 ? t[runs / 2] : 0.5 * (t[runs / 2 - 1] + t[runs / 2]);
+    }
+}
