@@ -1,0 +1,84 @@
+package org.mambavision.models.nn;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.mambavision.engine.Tensor;
+
+/**
+ * A layer with named parameters, buffers and children, in the PyTorch naming scheme, so that
+ * {@link #stateDict()} keys are the official ones ({@code levels.2.blocks.0.mixer.A_log}).
+ */
+public abstract class Module {
+    private final LinkedHashMap<String, Tensor> params = new LinkedHashMap<>();
+    private final LinkedHashMap<String, Tensor> buffers = new LinkedHashMap<>();
+    private final LinkedHashMap<String, Module> children = new LinkedHashMap<>();
+    private boolean training = true;
+
+    /** Registers a trainable parameter (marked requiresGrad). */
+    protected final Tensor param(String name, Tensor t) {
+        params.put(name, t.requiresGrad(true).name(name));
+        return t;
+    }
+
+    /** Registers a non-trainable state tensor (BatchNorm running statistics, counters). */
+    protected final Tensor buffer(String name, Tensor t) {
+        buffers.put(name, t.name(name));
+        return t;
+    }
+
+    protected final <M extends Module> M child(String name, M m) {
+        children.put(name, m);
+        return m;
+    }
+
+    public final Map<String, Module> children() {
+        return java.util.Collections.unmodifiableMap(children);
+    }
+
+    /** Parameters by dotted name, in registration order (own first, then children). */
+    public final Map<String, Tensor> namedParameters() {
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        collect("", out, true, false);
+        return out;
+    }
+
+    public final Map<String, Tensor> namedBuffers() {
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        collect("", out, false, true);
+        return out;
+    }
+
+    /** Parameters and buffers by dotted name: the live tensors, not copies. */
+    public final Map<String, Tensor> stateDict() {
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        collect("", out, true, true);
+        return out;
+    }
+
+    private void collect(String prefix, Map<String, Tensor> out, boolean p, boolean b) {
+        // Same order as PyTorch: own parameters, own buffers, then children.
+        if (p) params.forEach((k, v) -> out.put(prefix + k, v));
+        if (b) buffers.forEach((k, v) -> out.put(prefix + k, v));
+        children.forEach((k, m) -> m.collect(prefix + k + ".", out, p, b));
+    }
+
+    public final long numParams() {
+        long n = 0;
+        for (Tensor t : namedParameters().values()) n += t.numel();
+        return n;
+    }
+
+    /** Train mode (batch statistics, drop path active) or eval mode, recursively. */
+    public void train(boolean on) {
+        training = on;
+        for (Module m : children.values()) m.train(on);
+    }
+
+    public final boolean training() {
+        return training;
+    }
+
+    public final void zeroGrad() {
+        for (Tensor t : namedParameters().values()) t.grad = null;
+    }
+}
