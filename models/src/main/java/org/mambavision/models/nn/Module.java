@@ -13,6 +13,7 @@ public abstract class Module {
     private final LinkedHashMap<String, Tensor> buffers = new LinkedHashMap<>();
     private final LinkedHashMap<String, Module> children = new LinkedHashMap<>();
     private boolean training = true;
+    private String path = "";
 
     /** Registers a trainable parameter (marked requiresGrad). */
     protected final Tensor param(String name, Tensor t) {
@@ -29,6 +30,22 @@ public abstract class Module {
     protected final <M extends Module> M child(String name, M m) {
         children.put(name, m);
         return m;
+    }
+
+    /** Dotted path from the root, as assigned by {@link #assignPaths} (empty for the root). */
+    public final String path() {
+        return path;
+    }
+
+    final void assignPaths(String p) {
+        path = p;
+        children.forEach((k, m) -> m.assignPaths(p.isEmpty() ? k : p + "." + k));
+    }
+
+    /** Reports this layer's output to an active {@link Profiler} (summary tables); returns {@code out}. */
+    protected final Tensor traced(Tensor out) {
+        Profiler.layer(this, out);
+        return out;
     }
 
     public final Map<String, Module> children() {

@@ -1,0 +1,110 @@
+package org.mambavision.models.flat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.mambavision.engine.Tensor;
+import org.mambavision.engine.ops.Reduce;
+import org.mambavision.engine.ops.Shapes;
+import org.mambavision.models.Features;
+import org.mambavision.models.VisionModel;
+import org.mambavision.models.blocks.Block;
+import org.mambavision.models.blocks.StochasticDepth;
+import org.mambavision.models.nn.Conv2d;
+import org.mambavision.models.nn.LayerNorm;
+import org.mambavision.models.nn.Linear;
+import org.mambavision.models.nn.Module;
+import org.mambavision.models.nn.ModuleList;
+import org.mambavision.models.nn.Profiler;
+
+/**
+ * A flat (single-resolution) Mamba-Transformer hybrid in the spirit of the educational MambaVision.
+ * No position embedding: the early Mamba blocks scan the tokens in raster order, which gives the
+ * later attention blocks position information, and any resolution divisible by the patch size works.
+ */
+public final class FlatMambaVision extends Module implements VisionModel {
+    private final FlatConfig cfg;
+    private final Conv2d patchEmbed;
+    private final List<Block> blocks = new ArrayList<>();
+    private final LayerNorm norm;
+    private final Linear head;
+    private final StochasticDepth sd;
+
+    public FlatMambaVision(FlatConfig cfg, long seed) {
+        this.cfg = cfg;
+        SplittableRandom rng = new SplittableRandom(seed);
+        this.sd = new StochasticDepth(seed ^ 0x5DEECE66DL);
+        patchEmbed = child("patch_embed", new ModuleList()).add("proj",
+                new Conv2d(cfg.inChans(), cfg.embedDim(), cfg.patchSize(), cfg.patchSize(), 0, true, rng));
+        ModuleList list = child("blocks", new ModuleList());
+        int mamba = cfg.mambaBlocks();
+        for (int i = 0; i < cfg.depth(); i++) {
+            float dp = cfg.depth() == 1 ? 0f : (float) (cfg.dropPathRate() * (double) i / (cfg.depth() - 1));
+            blocks.add(list.add(String.valueOf(i), new Block(cfg.embedDim(), i >= mamba, cfg.heads(), cfg.dState(), cfg.mlpRatio(),
+                    dp, cfg.layerScale(), sd, i, rng)));
+        }
+        norm = child("norm", new LayerNorm(cfg.embedDim(), 1e-5f));
+        head = child("head", new Linear(cfg.embedDim(), cfg.numClasses(), true, rng));
+    }
+
+    public FlatConfig config() {
+        return cfg;
+    }
+
+    @Override
+    public String name() {
+        return cfg.name();
+    }
+
+    @Override
+    public Tensor forward(Tensor images) {
+        Tensor logits = head.forward(forwardFeatures(images).pooled());
+        Profiler.layer(head, logits);
+        return logits;
+    }
+
+    @Override
+    public Features forwardFeatures(Tensor x) {
+        int p = cfg.patchSize();
+        if (x.rank() != 4 || x.dim(1) != cfg.inChans() || x.dim(2) % p != 0 || x.dim(3) % p != 0 || x.dim(2) == 0 || x.dim(3) == 0) {
+            throw new IllegalArgumentException(cfg.name() + ": expected input (B, " + cfg.inChans() + ", H, W) with H and W multiples of "
+                    + p + ", got " + x.shapeString());
+        }
+        if (training()) sd.nextCall();
+        int b = x.dim(0), gh = x.dim(2) / p, gw = x.dim(3) / p;
+        Tensor map = patchEmbed.forward(x);                                            // (B, C, gh, gw)
+        Profiler.layer(patchEmbed, map);
+        Tensor t = Shapes.transpose(map.reshape(b, cfg.embedDim(), gh * gw), 1, 2);   // (B, N, C)
+        for (Block blk : blocks) t = blk.forward(t);
+        t = norm.forward(t);
+        Profiler.layer(norm, t);
+        Tensor pooled = Reduce.mean(t, false, 1);
+        Tensor stage = Shapes.transpose(t, 1, 2).reshape(b, cfg.embedDim(), gh, gw);
+        return new Features(List.of(stage), pooled);
+    }
+
+    @Override
+    public int numClasses() {
+        return cfg.numClasses();
+    }
+
+    @Override
+    public int inChans() {
+        return cfg.inChans();
+    }
+
+    @Override
+    public int defaultImgSize() {
+        return cfg.imgSize();
+    }
+
+    @Override
+    public float cropPct() {
+        return 1f;
+    }
+
+    @Override
+    public StochasticDepth stochasticDepth() {
+        return sd;
+    }
+}

@@ -1,0 +1,148 @@
+package org.mambavision.models.mambavision;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.mambavision.engine.Tensor;
+import org.mambavision.engine.ops.Activations;
+import org.mambavision.engine.ops.Reduce;
+import org.mambavision.models.Features;
+import org.mambavision.models.VisionModel;
+import org.mambavision.models.blocks.StochasticDepth;
+import org.mambavision.models.nn.BatchNorm2d;
+import org.mambavision.models.nn.Conv2d;
+import org.mambavision.models.nn.Linear;
+import org.mambavision.models.nn.Module;
+import org.mambavision.models.nn.ModuleList;
+import org.mambavision.models.nn.Profiler;
+
+/**
+ * The hierarchical MambaVision of NVlabs (arXiv 2407.08083), computed as the official code does:
+ * a two-conv stem (BatchNorm eps 1e-4), two conv levels, two levels of windowed Mamba-mixer blocks
+ * followed by attention blocks, a final BatchNorm2d, global average pool and a linear head.
+ */
+public final class MambaVision extends Module implements VisionModel {
+    private final MambaVisionConfig cfg;
+    private final Conv2d stemConv1, stemConv2;
+    private final BatchNorm2d stemNorm1, stemNorm2;
+    private final List<MambaVisionLevel> levels = new ArrayList<>();
+    private final BatchNorm2d norm;
+    private final Linear head;
+    private final StochasticDepth sd;
+
+    public MambaVision(MambaVisionConfig cfg, long seed) {
+        this.cfg = cfg;
+        SplittableRandom rng = new SplittableRandom(seed);
+        this.sd = new StochasticDepth(seed ^ 0x5DEECE66DL);
+        ModuleList convDown = child("patch_embed", new ModuleList()).add("conv_down", new ModuleList());
+        stemConv1 = convDown.add("0", new Conv2d(cfg.inChans(), cfg.inDim(), 3, 2, 1, false, rng));
+        stemNorm1 = convDown.add("1", new BatchNorm2d(cfg.inDim(), 1e-4f));
+        stemConv2 = convDown.add("3", new Conv2d(cfg.inDim(), cfg.dim(), 3, 2, 1, false, rng));
+        stemNorm2 = convDown.add("4", new BatchNorm2d(cfg.dim(), 1e-4f));
+        int total = 0;
+        for (int d : cfg.depths()) total += d;
+        float[] dpr = linspace(cfg.dropPathRate(), total);
+        ModuleList levelList = child("levels", new ModuleList());
+        int offset = 0;
+        for (int i = 0; i < 4; i++) {
+            int dim = cfg.dim() << i;
+            levels.add(levelList.add(String.valueOf(i), new MambaVisionLevel(dim, cfg.depths()[i], cfg.heads()[i], cfg.windows()[i],
+                    i < 2, i < 3, cfg.mlpRatio(), dpr, offset, cfg.layerScale(), sd, rng)));
+            offset += cfg.depths()[i];
+        }
+        norm = child("norm", new BatchNorm2d(cfg.numFeatures(), 1e-5f));
+        head = child("head", new Linear(cfg.numFeatures(), cfg.numClasses(), true, rng));
+    }
+
+    /** torch.linspace(0, rate, n) as float32. */
+    static float[] linspace(float rate, int n) {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) out[i] = n == 1 ? 0f : (float) (rate * (double) i / (n - 1));
+        return out;
+    }
+
+    public MambaVisionConfig config() {
+        return cfg;
+    }
+
+    @Override
+    public String name() {
+        return cfg.name();
+    }
+
+    @Override
+    public Tensor forward(Tensor images) {
+        return forward(images, null);
+    }
+
+    /**
+     * Forward pass that also records the official intermediate outputs into {@code trace} when it is not
+     * null: {@code stem}, {@code level0..3} (each level's output, downsample included), {@code features}.
+     */
+    public Tensor forward(Tensor images, Map<String, Tensor> trace) {
+        Features f = features(images, trace);
+        Tensor logits = head.forward(f.pooled());
+        Profiler.layer(head, logits);
+        return logits;
+    }
+
+    @Override
+    public Features forwardFeatures(Tensor images) {
+        return features(images, null);
+    }
+
+    private Features features(Tensor x, Map<String, Tensor> trace) {
+        checkInput(x);
+        if (training()) sd.nextCall();
+        x = Activations.relu(stemNorm1.forward(stemConv1.forward(x)));
+        x = Activations.relu(stemNorm2.forward(stemConv2.forward(x)));
+        if (trace != null) trace.put("stem", x);
+        Profiler.layer(children().get("patch_embed"), x);
+        List<Tensor> stages = new ArrayList<>(4);
+        for (int i = 0; i < 4; i++) {
+            MambaVisionLevel level = levels.get(i);
+            Tensor stage = level.forwardBlocks(x);
+            stages.add(stage);
+            x = level.downsample(stage);
+            if (level.downsample != null) Profiler.layer(level.downsample, x);
+            if (trace != null) trace.put("level" + i, x);
+        }
+        x = norm.forward(x);
+        Profiler.layer(norm, x);
+        Tensor pooled = Reduce.mean(x, false, 2, 3);
+        if (trace != null) trace.put("features", pooled);
+        return new Features(stages, pooled);
+    }
+
+    private void checkInput(Tensor x) {
+        if (x.rank() != 4 || x.dim(1) != cfg.inChans()) {
+            throw new IllegalArgumentException(cfg.name() + ": expected input (B, " + cfg.inChans() + ", H, W), got " + x.shapeString());
+        }
+    }
+
+    @Override
+    public int numClasses() {
+        return cfg.numClasses();
+    }
+
+    @Override
+    public int inChans() {
+        return cfg.inChans();
+    }
+
+    @Override
+    public int defaultImgSize() {
+        return cfg.imgSize();
+    }
+
+    @Override
+    public float cropPct() {
+        return cfg.cropPct();
+    }
+
+    @Override
+    public StochasticDepth stochasticDepth() {
+        return sd;
+    }
+}
