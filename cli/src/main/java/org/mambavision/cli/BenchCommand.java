@@ -1,7 +1,5 @@
 package org.mambavision.cli;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.bench.BenchRow;
@@ -10,20 +8,36 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code ./mambavision bench kernels|model}: speed figures for BENCHMARKS.md (medians of several runs). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure kernel and model speed (medians).")
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure kernel or model speed (medians of several runs).")
 public final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "What to measure: kernels")
+    @Parameters(index = "0", paramLabel = "WHAT", description = "kernels | model")
     String what;
 
-    @Option(names = "--json", description = "One JSON object per line.")
+    @Option(names = "--json", description = "One JSON object per line (name, shape, value, unit).")
     boolean json;
+
+    @Option(names = "--model", defaultValue = "mambavision_t", description = "Model for 'bench model' (default mambavision_t).")
+    String model;
+
+    @Option(names = "--batch", defaultValue = "32", description = "Batch size for 'bench model' (default 32).")
+    int batch;
+
+    @Option(names = "--img-size", description = "Input size for 'bench model' (default: the model's).")
+    String imgSize;
+
+    @Option(names = "--runs", defaultValue = "5", description = "Timed runs per row; the median is reported (default 5).")
+    int runs;
+
+    @Option(names = "--train", description = "Also measure training steps (forward, backward, AdamW).")
+    boolean train;
 
     @Override
     public Integer call() {
-        List<BenchRow> rows = new ArrayList<>();
+        if (!json) System.out.println("# " + machine());
         switch (what) {
-            case "kernels" -> rows.addAll(KernelBenchmarks.all(this::emit));
-            default -> throw new UserError("bench: unknown target '" + what + "' (valid: kernels)");
+            case "kernels" -> KernelBenchmarks.all(this::emit);
+            case "model" -> ModelBenchmarks.run(model, batch, imgSize, Math.max(1, runs), train, this::emit);
+            default -> throw new UserError("bench: unknown target '" + what + "' (valid: kernels, model)");
         }
         return 0;
     }
@@ -34,6 +48,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     static String machine() {
-        return Parallel.threads() + " threads, " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version");
+        return Parallel.threads() + " threads, " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version")
+                + ", " + System.getProperty("os.arch");
     }
 }

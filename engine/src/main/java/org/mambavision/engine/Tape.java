@@ -14,7 +14,7 @@ public final class Tape {
     private record Node(Tensor out, Runnable backward) {}
 
     private static final class State {
-        final ArrayList<Node> nodes = new ArrayList<>();
+        ArrayList<Node> nodes = new ArrayList<>();
         int noGradDepth;
     }
 
@@ -79,6 +79,39 @@ public final class Tape {
     /** Drops everything recorded on this thread (e.g. after an evaluation pass that recorded). */
     public static void clear() {
         STATE.get().nodes.clear();
+    }
+
+    /**
+     * Gradient checkpointing: runs {@code f(x)} without recording, and records one node whose backward
+     * recomputes {@code f} with a fresh tape and backpropagates through it. Activations inside {@code f}
+     * live only during that recomputation. {@code f} must be deterministic (same randomness on recompute)
+     * and free of side effects such as BatchNorm running-stat updates.
+     */
+    public static Tensor checkpoint(java.util.function.UnaryOperator<Tensor> f, Tensor x) {
+        if (!gradEnabled()) return f.apply(x);
+        Tensor out;
+        try (var g = noGrad()) {
+            out = f.apply(x);
+        }
+        Tensor result = out.detach();
+        State s = STATE.get();
+        result.requiresGrad(true);
+        s.nodes.add(new Node(result, () -> {
+            ArrayList<Node> outer = s.nodes;
+            s.nodes = new ArrayList<>();
+            try {
+                Tensor xi = x.detach().requiresGrad(x.requiresGrad());
+                Tensor y = f.apply(xi);
+                if (y.requiresGrad()) backward(y, result.grad);
+                if (x.requiresGrad() && xi.grad != null) {
+                    float[] gx = x.gradBuffer(), gi = xi.grad;
+                    for (int i = 0; i < gi.length; i++) gx[i] += gi[i];
+                }
+            } finally {
+                s.nodes = outer;
+            }
+        }));
+        return result;
     }
 
     /** A scope in which nothing is recorded: {@code try (var g = Tape.noGrad()) { ... }}. */

@@ -13,6 +13,9 @@ public interface VisionModel {
 
     Features forwardFeatures(Tensor images);
 
+    /** The classifier head on pooled features (B, C) -> logits (B, numClasses). */
+    Tensor head(Tensor pooled);
+
     int numClasses();
 
     int inChans();

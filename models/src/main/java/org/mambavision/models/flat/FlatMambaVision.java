@@ -58,7 +58,12 @@ public final class FlatMambaVision extends Module implements VisionModel {
 
     @Override
     public Tensor forward(Tensor images) {
-        Tensor logits = head.forward(forwardFeatures(images).pooled());
+        return head(forwardFeatures(images).pooled());
+    }
+
+    @Override
+    public Tensor head(Tensor pooled) {
+        Tensor logits = head.forward(pooled);
         Profiler.layer(head, logits);
         return logits;
     }

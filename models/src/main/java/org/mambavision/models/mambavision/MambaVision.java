@@ -81,8 +81,12 @@ public final class MambaVision extends Module implements VisionModel {
      * null: {@code stem}, {@code level0..3} (each level's output, downsample included), {@code features}.
      */
     public Tensor forward(Tensor images, Map<String, Tensor> trace) {
-        Features f = features(images, trace);
-        Tensor logits = head.forward(f.pooled());
+        return head(features(images, trace).pooled());
+    }
+
+    @Override
+    public Tensor head(Tensor pooled) {
+        Tensor logits = head.forward(pooled);
         Profiler.layer(head, logits);
         return logits;
     }

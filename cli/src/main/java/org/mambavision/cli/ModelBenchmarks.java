@@ -1,0 +1,49 @@
+package org.mambavision.cli;
+
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import org.mambavision.engine.Tape;
+import org.mambavision.engine.Tensor;
+import org.mambavision.engine.bench.BenchRow;
+import org.mambavision.engine.bench.Timing;
+import org.mambavision.engine.ops.CrossEntropy;
+import org.mambavision.models.ModelRegistry;
+import org.mambavision.models.VisionModel;
+import org.mambavision.training.optim.AdamW;
+import org.mambavision.training.optim.Optimizer;
+import org.mambavision.training.optim.ParamGroups;
+
+/** {@code bench model}: inference images/s at a batch, batch-1 latency, and optionally training images/s. */
+final class ModelBenchmarks {
+    private ModelBenchmarks() {}
+
+    static void run(String name, int batch, String imgSize, int runs, boolean train, Consumer<BenchRow> emit) {
+        if (batch < 1) throw new UserError("--batch must be >= 1");
+        VisionModel m = ModelRegistry.create(name);
+        ImageSize s = ImageSize.parse(imgSize, m.defaultImgSize());
+        String shape = m.name() + " b" + batch + " " + s.height() + "x" + s.width();
+        SplittableRandom rng = new SplittableRandom(7);
+        Tensor x = Tensor.randn(rng, 1f, batch, m.inChans(), s.height(), s.width());
+        Tensor x1 = Tensor.randn(rng, 1f, 1, m.inChans(), s.height(), s.width());
+        m.train(false);
+        try (var g = Tape.noGrad()) {
+            double t = Timing.medianSeconds(1, runs, () -> m.forward(x));
+            emit.accept(new BenchRow("model_infer", shape, batch / t, "images/s"));
+            double t1 = Timing.medianSeconds(2, Math.max(runs, 5), () -> m.forward(x1));
+            emit.accept(new BenchRow("model_latency", m.name() + " b1 " + s.height() + "x" + s.width(), t1 * 1e3, "ms"));
+        }
+        if (train) {
+            m.train(true);
+            int[] labels = new int[batch];
+            for (int i = 0; i < batch; i++) labels[i] = rng.nextInt(m.numClasses());
+            Optimizer opt = new AdamW(ParamGroups.of(m.namedParameters()), 0.9, 0.999, 1e-8, 0.05);
+            double t = Timing.medianSeconds(1, runs, () -> {
+                opt.zeroGrad();
+                Tensor loss = CrossEntropy.forward(m.forward(x), labels, 0.1f);
+                loss.backward();
+                opt.step(1e-4f);
+            });
+            emit.accept(new BenchRow("model_train", shape + " adamw", batch / t, "images/s"));
+        }
+    }
+}

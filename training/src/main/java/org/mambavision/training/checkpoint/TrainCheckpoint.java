@@ -1,0 +1,119 @@
+package org.mambavision.training.checkpoint;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.mambavision.engine.Tensor;
+import org.mambavision.engine.io.CheckpointFormatException;
+import org.mambavision.engine.io.Safetensors;
+import org.mambavision.models.VisionModel;
+import org.mambavision.models.Weights;
+
+/**
+ * Our training checkpoint: one safetensors file. The model's tensors keep their official names (so
+ * the models' loader and PyTorch read the model part), optimizer state is under {@code optimizer.},
+ * the EMA under {@code ema.}; everything else (epoch, step, RNG, config, class names) is metadata.
+ * Written atomically: a crash leaves the previous checkpoint intact.
+ */
+public final class TrainCheckpoint {
+    public static final String FORMAT = "mambavision-train-checkpoint-v1";
+    static final String OPT = "optimizer.", EMA = "ema.";
+
+    /** Everything a checkpoint holds. */
+    public record State(ModelSpec spec, Map<String, Tensor> model, Map<String, Tensor> optimizer, Map<String, Tensor> ema,
+                        List<String> classNames, Map<String, String> info) {}
+
+    /** A model rebuilt from a checkpoint, ready for inference. */
+    public record Loaded(VisionModel model, List<String> classNames, Map<String, String> info) {}
+
+    private TrainCheckpoint() {}
+
+    public static void save(Path file, State s) throws IOException {
+        Map<String, Tensor> all = new LinkedHashMap<>(s.model());
+        Set<String> ints = new LinkedHashSet<>();
+        for (String k : s.model().keySet()) if (k.endsWith("num_batches_tracked")) ints.add(k);
+        s.optimizer().forEach((k, v) -> all.put(OPT + k, v));
+        if (s.ema() != null) s.ema().forEach((k, v) -> all.put(EMA + k, v));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.putAll(s.spec().toMetadata());
+        meta.put("class_names", String.join("\n", s.classNames()));
+        s.info().forEach((k, v) -> meta.put("info." + k, v));
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Safetensors.write(file, all, ints, meta);
+    }
+
+    /** True for a file in our format; a torch zip or foreign safetensors file is not. */
+    public static boolean isCheckpoint(Path file) throws IOException {
+        byte[] head = new byte[2];
+        try (InputStream in = Files.newInputStream(file)) {
+            if (in.readNBytes(head, 0, 2) < 2 || (head[0] == 'P' && head[1] == 'K')) return false;
+        }
+        try (Safetensors st = Safetensors.open(file)) {
+            return FORMAT.equals(st.metadata().get("format"));
+        } catch (CheckpointFormatException e) {
+            return false; // not safetensors at all; the weight loader will say what it is
+        }
+    }
+
+    public static State read(Path file) throws IOException {
+        try (Safetensors st = Safetensors.open(file)) {
+            Map<String, String> meta = st.metadata();
+            if (!FORMAT.equals(meta.get("format"))) {
+                throw new CheckpointFormatException(file, "not a MambaVision training checkpoint (format '" + meta.get("format") + "')");
+            }
+            ModelSpec spec;
+            try {
+                spec = ModelSpec.fromMetadata(meta, file.toString());
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointFormatException(file, e.getMessage());
+            }
+            Map<String, Tensor> model = new LinkedHashMap<>(), opt = new LinkedHashMap<>(), ema = new LinkedHashMap<>();
+            for (String k : st.names()) {
+                if (k.startsWith(OPT)) opt.put(k.substring(OPT.length()), st.tensor(k));
+                else if (k.startsWith(EMA)) ema.put(k.substring(EMA.length()), st.tensor(k));
+                else model.put(k, st.tensor(k));
+            }
+            Map<String, String> info = new LinkedHashMap<>();
+            meta.forEach((k, v) -> {
+                if (k.startsWith("info.")) info.put(k.substring(5), v);
+            });
+            String names = meta.getOrDefault("class_names", "");
+            List<String> classNames = names.isEmpty() ? new ArrayList<>() : new ArrayList<>(Arrays.asList(names.split("\n", -1)));
+            return new State(spec, model, opt, ema.isEmpty() ? null : ema, classNames, info);
+        }
+    }
+
+    /** Rebuilds the model (EMA weights if the checkpoint has them and {@code preferEma}) for inference. */
+    public static Loaded loadModel(Path file, boolean preferEma) throws IOException {
+        State s = read(file);
+        VisionModel m;
+        try {
+            m = s.spec().create(0);
+            Weights.load(m, preferEma && s.ema() != null ? s.ema() : s.model(), true);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointFormatException(file, e.getMessage());
+        }
+        m.train(false);
+        List<String> names = s.classNames().size() == m.numClasses() ? s.classNames() : indexNames(m.numClasses());
+        return new Loaded(m, names, s.info());
+    }
+
+    public static Loaded loadModel(Path file) throws IOException {
+        return loadModel(file, false);
+    }
+
+    private static List<String> indexNames(int n) {
+        List<String> l = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) l.add("class_" + i);
+        return l;
+    }
+}
