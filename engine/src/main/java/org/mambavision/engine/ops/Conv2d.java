@@ -60,9 +60,9 @@ public final class Conv2d {
     static int rowsPerBlock(ConvGeometry g) {
         int wout = g.wout(), hout = g.hout();
         int rows = Math.ceilDiv(TARGET_COLS, wout);
-        int wantBlocks = Math.ceilDiv(2 * Parallel.threads(), g.n());
+        int wantBlocks = Math.ceilDiv(2 * Parallel.threads(), Math.max(1, g.n()));
         if (Math.ceilDiv(hout, rows) < wantBlocks) rows = Math.max(Math.ceilDiv(MIN_COLS, wout), Math.ceilDiv(hout, wantBlocks));
-        if (!g.isPointwise()) rows = Math.min(rows, Math.max(1, MAX_BLOCK_FLOATS / (g.k() * wout)));
+        if (!g.isPointwise()) rows = Math.min(rows, Math.max(1, MAX_BLOCK_FLOATS / Math.max(1, g.k() * wout)));
         rows = Math.max(1, Math.min(rows, hout));
         int blocks = Math.ceilDiv(hout, rows);
         return Math.ceilDiv(hout, blocks); // same block count, rows spread evenly

@@ -134,6 +134,12 @@ class Conv2dTest {
     }
 
     @Test
+    void emptyBatch() {
+        Tensor y = Conv2d.forward(Tensor.zeros(0, 3, 8, 8), Tensor.zeros(4, 3, 3, 3), Tensor.zeros(4), 1, 1);
+        assertArrayEquals(new int[] {0, 4, 8, 8}, y.shape());
+    }
+
+    @Test
     void shapeErrorsNameOpAndShapes() {
         Tensor x = Tensor.zeros(1, 3, 8, 8);
         var e = assertThrows(IllegalArgumentException.class, () -> Conv2d.forward(x, Tensor.zeros(4, 2, 3, 3), null, 1, 1));
