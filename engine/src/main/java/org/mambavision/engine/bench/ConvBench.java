@@ -1,0 +1,45 @@
+package org.mambavision.engine.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import org.mambavision.engine.Tape;
+import org.mambavision.engine.Tensor;
+import org.mambavision.engine.ops.Conv2d;
+
+/** Convolution throughput: the ConvBlock conv of MambaVision-T level 0 at batch 32. */
+public final class ConvBench {
+    /** Keep the whole benchmark well under a minute even with the reference GEMM. */
+    private static final double BUDGET_SECONDS = 30;
+
+    private ConvBench() {}
+
+    public static List<BenchRow> rows(Consumer<BenchRow> emit) {
+        List<BenchRow> rows = new ArrayList<>();
+        int n = 32, c = 80, hw = 56, cout = 80;
+        SplittableRandom rng = new SplittableRandom(7);
+        Tensor x = Tensor.randn(rng, 1f, n, c, hw, hw);
+        Tensor w = Tensor.randn(rng, 0.05f, cout, c, 3, 3);
+        Tensor b = Tensor.randn(rng, 0.05f, cout);
+        Runnable body = () -> {
+            try (var g = Tape.noGrad()) {
+                Conv2d.forward(x, w, b, 1, 1);
+            }
+        };
+        long t0 = System.nanoTime();
+        body.run(); // warm-up, also sizes the number of timed runs
+        double first = (System.nanoTime() - t0) * 1e-9;
+        int runs = (int) Math.max(1, Math.min(10, BUDGET_SECONDS / Math.max(first, 1e-3)));
+        double sec = Timing.medianSeconds(runs >= 5 ? 1 : 0, runs, body);
+        double flops = 2.0 * n * cout * hw * hw * c * 9;
+        BenchRow row = new BenchRow("conv2d", n + "x" + c + "x" + hw + "x" + hw + " 3x3 s1 ->" + cout, flops / sec * 1e-9, "GFLOP/s");
+        rows.add(row);
+        emit.accept(row);
+        return rows;
+    }
+
+    public static void main(String[] args) {
+        rows(r -> System.out.println(r.toText()));
+    }
+}
