@@ -15,11 +15,25 @@ public final class Main implements Callable<Integer> {
 
     /** Runs the CLI and returns the exit code; errors the user caused are one clear line, no stack trace. */
     public static int run(String... args) {
+        return run(new java.io.PrintWriter(System.err, true), args);
+    }
+
+    /** As {@link #run(String...)}, with error lines going to {@code err}. */
+    public static int run(java.io.PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (ex instanceof UserError || ex instanceof IllegalArgumentException || ex instanceof java.io.IOException) {
-                cmd.getErr().println("error: " + ex.getMessage());
+            if (ex instanceof UserError || ex instanceof IllegalArgumentException || ex instanceof java.io.IOException
+                    || ex instanceof java.io.UncheckedIOException) {
+                String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+                cmd.getErr().println("error: " + msg);
+                cmd.getErr().flush();
                 return 2;
+            }
+            if (ex instanceof OutOfMemoryError) {
+                cmd.getErr().println("error: out of memory (heap " + Runtime.getRuntime().maxMemory() / (1 << 20)
+                        + " MiB); use a smaller batch or set MV_HEAP, e.g. MV_HEAP=16g");
+                return 3;
             }
             throw ex;
         });

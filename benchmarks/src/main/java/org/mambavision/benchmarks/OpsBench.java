@@ -4,7 +4,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
-import org.mambavision.engine.kernels.Gemm;
 import org.mambavision.engine.ops.Conv2d;
 import org.mambavision.engine.ops.SelectiveScan;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -14,15 +13,13 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * JMH microbenchmarks of the engine's hot kernels (time per call; convert with the FLOP counts in
- * BENCHMARKS.md). Run: {@code ./mvnw -q -pl benchmarks -am package -DskipTests && java --add-modules
+ * JMH: selective scan forward (b32 d384 l196 n16) and a 3x3 conv (32x80x56x56), time per call. Run: {@code ./mvnw -q -pl benchmarks -am package -DskipTests && java --add-modules
  * jdk.incubator.vector -jar benchmarks/target/benchmarks.jar}.
  */
 @State(Scope.Thread)
@@ -31,24 +28,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
-public class KernelBench {
-    @Param({"1024x1024x1024", "6272x576x192", "6272x192x768"})
-    String gemmShape;
-
-    int m, n, k;
-    float[] a, b, c;
+public class OpsBench {
     Tensor u, delta, aMat, bMat, cMat, d, dBias, convX, convW;
 
     @Setup(Level.Trial)
     public void setup() {
-        String[] p = gemmShape.split("x");
-        m = Integer.parseInt(p[0]);
-        n = Integer.parseInt(p[1]);
-        k = Integer.parseInt(p[2]);
         SplittableRandom r = new SplittableRandom(1);
-        a = Tensor.randn(r, 1, m * k).data;
-        b = Tensor.randn(r, 1, k * n).data;
-        c = new float[m * n];
         u = Tensor.randn(r, 1, 32, 384, 196);
         delta = Tensor.randn(r, 0.5f, 32, 384, 196);
         aMat = Tensor.uniform(r, -2f, -0.1f, 384, 16);
@@ -58,12 +43,6 @@ public class KernelBench {
         dBias = Tensor.randn(r, 0.1f, 384);
         convX = Tensor.randn(r, 1, 32, 80, 56, 56);
         convW = Tensor.randn(r, 0.05f, 80, 80, 3, 3);
-    }
-
-    @Benchmark
-    public float[] gemm() {
-        Gemm.sgemm(false, false, m, n, k, a, 0, k, b, 0, n, 0f, c, 0, n);
-        return c;
     }
 
     @Benchmark

@@ -1,0 +1,69 @@
+package org.mambavision.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad input gives one clear line naming the problem and a non-zero exit, never a stack trace. */
+class CliErrorsTest {
+    record Result(int code, String err) {}
+
+    static Result run(String... args) {
+        StringWriter sw = new StringWriter();
+        int code = Main.run(new PrintWriter(sw, true), args);
+        return new Result(code, sw.toString());
+    }
+
+    static void assertOneLine(Result r, String... fragments) {
+        assertNotEquals(0, r.code(), r.err());
+        String e = r.err().strip();
+        assertFalse(e.contains("\tat "), "stack trace in: " + e);
+        assertEquals(1, e.lines().count(), "expected one line: " + e);
+        for (String f : fragments) assertTrue(e.contains(f), "'" + f + "' not in: " + e);
+    }
+
+    @Test
+    void unknownModelListsValidNames() {
+        assertOneLine(run("summary", "--model", "mambavision_zz"), "unknown model 'mambavision_zz'", "mambavision_t", "flat_tiny");
+    }
+
+    @Test
+    void missingWeightsFileIsNamed(@TempDir Path dir) {
+        Path missing = dir.resolve("nope.pth.tar");
+        assertOneLine(run("predict", "--model", "mambavision_t", "--weights", missing.toString(), "x.png"), missing.toString());
+    }
+
+    @Test
+    void garbageWeightsFileIsNamed(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.safetensors");
+        Files.write(bad, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+        assertOneLine(run("infer", "--model", "flat_tiny", "--weights", bad.toString(), "--input", bad.toString(),
+                "--output", dir.resolve("o.safetensors").toString()), bad.toString());
+    }
+
+    @Test
+    void badImageSize() {
+        assertOneLine(run("summary", "--model", "flat_tiny", "--img-size", "12xq"), "--img-size");
+    }
+
+    @Test
+    void summaryJsonHasParamsAndMacs() {
+        java.io.ByteArrayOutputStream bout = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.out;
+        System.setOut(new java.io.PrintStream(bout, true));
+        int code;
+        try {
+            code = Main.run("summary", "--model", "flat_tiny", "--img-size", "64", "--json");
+        } finally {
+            System.setOut(old);
+        }
+        assertEquals(0, code);
+        String out = bout.toString();
+        assertTrue(out.contains("\"params\":") && out.contains("\"macs\":"), out);
+    }
+}
