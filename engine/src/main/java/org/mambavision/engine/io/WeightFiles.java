@@ -1,0 +1,64 @@
+package org.mambavision.engine.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.mambavision.engine.Tensor;
+
+/** Loads a state dict from any supported weight file, recognised by content rather than by name. */
+public final class WeightFiles {
+    private WeightFiles() {}
+
+    /** Wrapper prefixes that training code adds in front of the model's own names (DDP, EMA wrappers, encoders). */
+    static final List<String> WRAPPER_PREFIXES = List.of("module.", "model.", "encoder.");
+
+    /**
+     * The tensors of a torch.save zip checkpoint or a safetensors file, as float32, with wrapper prefixes stripped.
+     * Every problem with the content is a {@link CheckpointFormatException}.
+     */
+    public static Map<String, Tensor> load(Path file) throws IOException {
+        byte[] magic;
+        try (InputStream in = Files.newInputStream(file)) {
+            magic = in.readNBytes(8);
+        }
+        if (magic.length >= 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4) {
+            return TorchCheckpoint.readStateDict(file);
+        }
+        if (magic.length >= 2 && (magic[0] & 0xFF) == 0x80 && magic[1] >= 2 && magic[1] <= 5) {
+            throw new CheckpointFormatException(file, "legacy (pre-1.6) torch.save format is not supported;"
+                    + " re-save it with a recent PyTorch or convert it to safetensors");
+        }
+        try (Safetensors st = Safetensors.open(file)) {
+            return stripPrefixes(st.tensors());
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointFormatException(file, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Strips {@code module.}, {@code model.} or {@code encoder.} from the names while every name starts with the same
+     * one of them (repeatedly, so {@code module.model.x} becomes {@code x}). A prefix shared by only some names is
+     * kept, so no two entries can collapse onto one name.
+     */
+    public static Map<String, Tensor> stripPrefixes(Map<String, Tensor> tensors) {
+        Map<String, Tensor> cur = tensors;
+        boolean stripped = true;
+        while (stripped && !cur.isEmpty()) {
+            stripped = false;
+            for (String p : WRAPPER_PREFIXES) {
+                if (cur.keySet().stream().allMatch(k -> k.startsWith(p) && k.length() > p.length())) {
+                    Map<String, Tensor> next = new LinkedHashMap<>();
+                    for (Map.Entry<String, Tensor> e : cur.entrySet()) next.put(e.getKey().substring(p.length()), e.getValue());
+                    cur = next;
+                    stripped = true;
+                    break;
+                }
+            }
+        }
+        return cur == tensors ? new LinkedHashMap<>(tensors) : cur;
+    }
+}
