@@ -1,0 +1,115 @@
+package org.mambavision.training.data;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * root/class_name/**&#47;*.{jpg,jpeg,png,bmp}, classes in sorted name order (torchvision's ImageFolder). Images are
+ * decoded in {@link #get}. Unreadable files never stop training: with header checking on they are left out when
+ * indexing; a file that fails to decode later is remembered and {@code get} returns the next readable sample
+ * instead (deterministic, since readability is). {@link #skipped()} lists every such file with the reason.
+ *
+ * <p>When root has train/ and val/ (or validation/, test/) subfolders, the split picks one.
+ */
+public final class ImageFolder implements Dataset {
+    private static final Set<String> EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp");
+
+    private final Path root;
+    private final List<String> classNames;
+    private final Path[] files;
+    private final int[] labels;
+    private final int channels;
+    private final List<String> skipped = Collections.synchronizedList(new ArrayList<>());
+    private final Set<Integer> bad = ConcurrentHashMap.newKeySet();
+
+    public static ImageFolder load(DataOptions o) throws IOException {
+        if (o.dataDir() == null) throw new DatasetNotFoundException("imagefolder: pass data_dir (root/class_name/image files)");
+        return new ImageFolder(splitRoot(o.dataDir(), o.train()), o.channels(), o.verifyImages());
+    }
+
+    static Path splitRoot(Path root, boolean train) {
+        List<String> names = train ? List.of("train") : List.of("val", "validation", "test");
+        for (String n : names) if (Files.isDirectory(root.resolve(n))) return root.resolve(n);
+        return root;
+    }
+
+    public ImageFolder(Path root, int channels, boolean verifyImages) throws IOException {
+        if (!Files.isDirectory(root)) throw new DatasetNotFoundException("imagefolder: " + root + " is not a directory");
+        this.root = root;
+        this.channels = channels;
+        List<Path> classDirs;
+        try (Stream<Path> s = Files.list(root)) {
+            classDirs = s.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
+        }
+        if (classDirs.isEmpty()) throw new DatasetNotFoundException("imagefolder: no class folders under " + root);
+        List<String> names = new ArrayList<>();
+        List<Path> fileList = new ArrayList<>();
+        List<Integer> labelList = new ArrayList<>();
+        for (int k = 0; k < classDirs.size(); k++) {
+            names.add(classDirs.get(k).getFileName().toString());
+            List<Path> inClass;
+            try (Stream<Path> s = Files.walk(classDirs.get(k), java.nio.file.FileVisitOption.FOLLOW_LINKS)) {
+                inClass = s.filter(Files::isRegularFile).filter(ImageFolder::hasImageExtension).sorted().toList();
+            }
+            for (Path f : inClass) {
+                if (verifyImages && !Images.looksLikeImage(f)) {
+                    skipped.add(f + ": not an image or unsupported format");
+                    continue;
+                }
+                fileList.add(f);
+                labelList.add(k);
+            }
+        }
+        if (fileList.isEmpty()) throw new DatasetNotFoundException("imagefolder: no readable .jpg/.jpeg/.png/.bmp files under " + root);
+        this.classNames = List.copyOf(names);
+        this.files = fileList.toArray(new Path[0]);
+        this.labels = labelList.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static boolean hasImageExtension(Path p) {
+        String n = p.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 && EXTENSIONS.contains(n.substring(dot + 1).toLowerCase(Locale.ROOT));
+    }
+
+    @Override public String name() { return "imagefolder(" + root + ")"; }
+
+    @Override public int size() { return files.length; }
+
+    @Override public int numClasses() { return classNames.size(); }
+
+    @Override public List<String> classNames() { return classNames; }
+
+    @Override public List<String> skipped() {
+        synchronized (skipped) {
+            return List.copyOf(skipped);
+        }
+    }
+
+    public Path file(int index) { return files[index]; }
+
+    public int label(int index) { return labels[index]; }
+
+    @Override
+    public Sample get(int index) {
+        checkIndex(index);
+        for (int tries = 0; tries < files.length; tries++) {
+            int i = (index + tries) % files.length;
+            if (bad.contains(i)) continue;
+            try {
+                return new Sample(Images.read(files[i], channels), labels[i]);
+            } catch (IOException | RuntimeException e) {
+                if (bad.add(i)) skipped.add(e.getMessage() != null && e.getMessage().startsWith(files[i].toString()) ? e.getMessage() : files[i] + ": " + e);
+            }
+        }
+        throw new IllegalStateException(name() + ": none of the " + files.length + " files could be decoded; see skipped()");
+    }
+}
