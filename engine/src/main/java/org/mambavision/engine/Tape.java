@@ -45,6 +45,13 @@ public final class Tape {
         STATE.get().nodes.add(new Node(out, backward));
     }
 
+    /** Sum of the recorded outputs' sizes in floats: a lower bound on the activation memory the tape holds. */
+    public static long recordedFloats() {
+        long n = 0;
+        for (Node node : STATE.get().nodes) n += node.out.numel();
+        return n;
+    }
+
     /** Number of recorded nodes on this thread (for tests and memory checks). */
     public static int size() {
         return STATE.get().nodes.size();

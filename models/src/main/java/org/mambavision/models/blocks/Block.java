@@ -19,6 +19,7 @@ public final class Block extends Module {
     final float dropPath;
     final StochasticDepth sd;
     final int index;
+    private boolean checkpointing;
 
     public Block(int dim, boolean attention, int heads, int dState, float mlpRatio, float dropPath, Float layerScale,
                  StochasticDepth sd, int index, SplittableRandom rng) {
@@ -37,8 +38,18 @@ public final class Block extends Module {
         return mixer instanceof Attention;
     }
 
+    /** Recompute this block's activations in the backward instead of keeping them (training memory). */
+    public void setCheckpointing(boolean on) {
+        checkpointing = on;
+    }
+
     /** x: (B, N, C). */
     public Tensor forward(Tensor x) {
+        if (checkpointing && training()) return org.mambavision.engine.Tape.checkpoint(this::compute, x);
+        return compute(x);
+    }
+
+    private Tensor compute(Tensor x) {
         Tensor h = norm1.forward(x);
         h = mixer instanceof Attention att ? att.forward(h) : ((MambaVisionMixer) mixer).forward(h);
         x = Arith.add(x, residual(h, gamma1, 0));

@@ -1,0 +1,154 @@
+package org.mambavision.training;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.mambavision.training.config.TrainConfig;
+import org.mambavision.training.data.DataLoader;
+import org.mambavision.training.data.DataOptions;
+import org.mambavision.training.data.Dataset;
+import org.mambavision.training.data.Datasets;
+import org.mambavision.training.data.MixupCutmix;
+import org.mambavision.training.data.Split;
+import org.mambavision.training.data.Splits;
+import org.mambavision.training.data.transforms.CenterCrop;
+import org.mambavision.training.data.transforms.ColorJitter;
+import org.mambavision.training.data.transforms.Normalize;
+import org.mambavision.training.data.transforms.RandAugment;
+import org.mambavision.training.data.transforms.RandomErasing;
+import org.mambavision.training.data.transforms.RandomHorizontalFlip;
+import org.mambavision.training.data.transforms.RandomResizedCrop;
+import org.mambavision.training.data.transforms.RandomRotation;
+import org.mambavision.training.data.transforms.Resample;
+import org.mambavision.training.data.transforms.Resize;
+import org.mambavision.training.data.transforms.Transform;
+
+/**
+ * Datasets, transforms and loaders for a run, from its config.
+ *
+ * <p>Validation: for datasets with an official test split (fashion-mnist, cifar) the test split is the
+ * validation set and the whole train split trains; otherwise the data is split by {@code train_split}
+ * with the run's seed. {@code dataset_size} caps the number of training samples (0 or more than
+ * available: all).
+ */
+public final class TrainingData implements AutoCloseable {
+    public final Dataset train, val;
+    public final DataLoader trainLoader, valLoader;
+    public final float[] mean, std;
+    public final List<String> classNames;
+
+    private TrainingData(Dataset train, Dataset val, DataLoader trainLoader, DataLoader valLoader, float[] mean, float[] std) {
+        this.train = train;
+        this.val = val;
+        this.trainLoader = trainLoader;
+        this.valLoader = valLoader;
+        this.mean = mean;
+        this.std = std;
+        this.classNames = train.classNames();
+    }
+
+    static boolean hasTestSplit(String dataset) {
+        return dataset.equals("fashion-mnist") || dataset.startsWith("cifar");
+    }
+
+    public static TrainingData create(TrainConfig c, int batchSize, Consumer<String> log) {
+        DataOptions base = new DataOptions(c.dataDir == null ? null : Path.of(c.dataDir), true, imageSizeFor(c), c.inChans,
+                Math.max(c.datasetSize, 1), c.numClasses, c.seed, true);
+        Dataset train, val;
+        if (hasTestSplit(c.dataset)) {
+            train = Datasets.create(c.dataset, base);
+            val = Datasets.create(c.dataset, base.withTrain(false));
+            if (c.datasetSize > 0 && c.datasetSize < train.size()) train = Splits.random(train, c.datasetSize, c.seed);
+        } else {
+            Dataset all = Datasets.create(c.dataset, base);
+            Split s = Splits.trainVal(all, c.trainSplit, c.seed);
+            train = s.train();
+            val = s.val();
+        }
+        for (String skipped : train.skipped()) log.accept("skipped unreadable file: " + skipped);
+        if (!train.skipped().isEmpty()) log.accept(train.skipped().size() + " unreadable file(s) skipped in " + train.name());
+        if (train.size() == 0) throw new IllegalArgumentException("dataset '" + c.dataset + "' has no training samples");
+        float[][] ms = normalization(c.dataset, c.inChans);
+        Transform trainT = trainTransform(c, ms[0], ms[1]);
+        Transform evalT = evalTransform(c, ms[0], ms[1]);
+        MixupCutmix mix = (c.mixup > 0 || c.cutmix > 0)
+                ? new MixupCutmix(c.mixup, c.cutmix, c.mixupProb, c.mixupSwitchProb, c.labelSmoothing, train.numClasses()) : null;
+        DataLoader tl = DataLoader.builder(train).transform(trainT).batchSize(batchSize).shuffle(true).dropLast(train.size() >= batchSize)
+                .numWorkers(c.numWorkers).prefetch(Math.max(2, c.numWorkers)).seed(c.seed).mixup(mix).build();
+        DataLoader vl = DataLoader.builder(val).transform(evalT).batchSize(batchSize).shuffle(false).dropLast(false)
+                .numWorkers(c.numWorkers).prefetch(Math.max(2, c.numWorkers)).seed(c.seed).build();
+        return new TrainingData(train, val, tl, vl, ms[0], ms[1]);
+    }
+
+    /** Datasets with a native size get resized by the transform; others are generated at img_size. */
+    private static int imageSizeFor(TrainConfig c) {
+        return c.dataset.equals("imagefolder") ? 0 : c.imgSize;
+    }
+
+    /** Per-dataset channel statistics (ImageNet's for RGB folders and generated data). */
+    public static float[][] normalization(String dataset, int channels) {
+        float[] mean, std;
+        switch (dataset) {
+            case "fashion-mnist" -> {
+                mean = new float[] {0.2860f};
+                std = new float[] {0.3530f};
+            }
+            case "cifar10", "cifar100" -> {
+                mean = new float[] {0.4914f, 0.4822f, 0.4465f};
+                std = new float[] {0.2470f, 0.2435f, 0.2616f};
+            }
+            default -> {
+                mean = Normalize.IMAGENET_MEAN;
+                std = Normalize.IMAGENET_STD;
+            }
+        }
+        float[] m = new float[channels], s = new float[channels];
+        for (int i = 0; i < channels; i++) {
+            m[i] = channels == mean.length ? mean[i] : average(mean);
+            s[i] = channels == std.length ? std[i] : average(std);
+        }
+        return new float[][] {m, s};
+    }
+
+    private static float average(float[] v) {
+        float s = 0;
+        for (float x : v) s += x;
+        return s / v.length;
+    }
+
+    static Resample.Filter filter(TrainConfig c) {
+        return c.interpolation.equals("bilinear") ? Resample.Filter.BILINEAR : Resample.Filter.BICUBIC;
+    }
+
+    static Transform trainTransform(TrainConfig c, float[] mean, float[] std) {
+        List<Transform> t = new ArrayList<>();
+        if (!c.augment) return evalTransform(c, mean, std);
+        if (c.dataset.equals("imagefolder")) {
+            t.add(new RandomResizedCrop(c.imgSize, 0.08, 1.0, 3.0 / 4, 4.0 / 3, filter(c)));
+        } else {
+            t.add(new Resize(c.imgSize, c.imgSize, filter(c)));
+        }
+        if (c.hflip > 0) t.add(new RandomHorizontalFlip(c.hflip));
+        if (c.rotation > 0) t.add(new RandomRotation(c.rotation));
+        if (c.randaugment != null && !c.randaugment.isBlank()) t.add(RandAugment.parse(c.randaugment));
+        else if (c.colorJitter > 0) t.add(ColorJitter.of(c.colorJitter));
+        t.add(new Normalize(mean, std));
+        if (c.randomErasing > 0) t.add(new RandomErasing(c.randomErasing, RandomErasing.Mode.PIXEL));
+        return Transform.compose(t);
+    }
+
+    static Transform evalTransform(TrainConfig c, float[] mean, float[] std) {
+        if (c.dataset.equals("imagefolder")) {
+            int scale = (int) Math.floor(c.imgSize / 0.875);
+            return Transform.compose(new Resize(scale, filter(c)), new CenterCrop(c.imgSize), new Normalize(mean, std));
+        }
+        return Transform.compose(new Resize(c.imgSize, c.imgSize, filter(c)), new Normalize(mean, std));
+    }
+
+    @Override
+    public void close() {
+        trainLoader.close();
+        valLoader.close();
+    }
+}
