@@ -1,0 +1,162 @@
+package org.mambavision.engine.ops;
+
+import org.mambavision.engine.Parallel;
+import org.mambavision.engine.Tape;
+import org.mambavision.engine.Tensor;
+import org.mambavision.engine.kernels.Gemm;
+import org.mambavision.engine.kernels.VecMath;
+
+/**
+ * Fused scaled dot-product attention: softmax(q k^T * scale) v per (batch, head).
+ *
+ * <p>Forward: tasks are (batch*head, block of query rows); each computes its score block into a
+ * per-thread buffer with {@link Gemm#sgemm}, applies a stable softmax in place and multiplies by v.
+ * Only the log-sum-exp of every score row is kept for the backward, which recomputes the
+ * probabilities (flash-attention style) instead of storing N x N per head.
+ *
+ * <p>The kernel reads q, k, v and writes the output through (offset, row stride) addressing, so the
+ * {@link #qkvAttention} layout of one fused Linear output needs no permute copies.
+ */
+public final class Attention {
+    /** Query rows per block in the backward (bounds the per-thread buffers to 2 x rows x N floats). */
+    private static final int BACKWARD_ROWS = 256;
+
+    private Attention() {}
+
+    /** Where head (b, h) of q, k, v and of the output live in their arrays. */
+    private record Layout(int batch, int heads, int n, int hd,
+                          int inBatch, int inHead, int inRow, int qBase, int kBase, int vBase,
+                          int outBatch, int outHead, int outRow) {
+        int in(int bh) { return (bh / heads) * inBatch + (bh % heads) * inHead; }
+
+        int out(int bh) { return (bh / heads) * outBatch + (bh % heads) * outHead; }
+    }
+
+    private static final class Buffers {
+        float[] scores = new float[0], dScores = new float[0];
+
+        float[] scores(int n) {
+            if (scores.length < n) scores = new float[n];
+            return scores;
+        }
+
+        float[] dScores(int n) {
+            if (dScores.length < n) dScores = new float[n];
+            return dScores;
+        }
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    /** q, k, v: (B, H, N, hd) -> softmax(q k^T * scale) v: (B, H, N, hd). */
+    public static Tensor forward(Tensor q, Tensor k, Tensor v, float scale) {
+        if (q.rank() != 4 || !q.sameShape(k) || !q.sameShape(v)) {
+            throw new IllegalArgumentException("Attention: q, k, v must be (B, H, N, hd) of one shape, got "
+                    + q.shapeString() + ", " + k.shapeString() + ", " + v.shapeString());
+        }
+        int b = q.dim(0), h = q.dim(1), n = q.dim(2), hd = q.dim(3);
+        int head = n * hd;
+        Layout L = new Layout(b, h, n, hd, h * head, head, hd, 0, 0, 0, h * head, head, hd);
+        Tensor out = Tensor.zeros(b, h, n, hd);
+        boolean save = Tape.needsGrad(q, k, v);
+        float[] lse = save ? new float[b * h * n] : null;
+        forwardKernel(L, q.data, k.data, v.data, out.data, scale, lse);
+        Tape.record(out, () -> backwardKernel(L, q.data, k.data, v.data, out.data, out.grad, lse, scale,
+                q.requiresGrad() ? q.gradBuffer() : null,
+                k.requiresGrad() ? k.gradBuffer() : null,
+                v.requiresGrad() ? v.gradBuffer() : null), q, k, v);
+        return out;
+    }
+
+    /**
+     * qkv: (B, N, 3C) from one Linear, read as {@code qkv.reshape(B, N, 3, heads, hd).permute(2, 0, 3, 1, 4)};
+     * returns the attention output in the layout {@code x.transpose(1, 2).reshape(B, N, C)}.
+     */
+    public static Tensor qkvAttention(Tensor qkv, int heads, float scale) {
+        if (qkv.rank() != 3 || heads <= 0 || qkv.dim(2) % (3 * heads) != 0) {
+            throw new IllegalArgumentException("Attention.qkvAttention: qkv must be (B, N, 3*C) with C divisible by heads="
+                    + heads + ", got " + qkv.shapeString());
+        }
+        int b = qkv.dim(0), n = qkv.dim(1), c = qkv.dim(2) / 3, hd = c / heads;
+        Layout L = new Layout(b, heads, n, hd, n * 3 * c, hd, 3 * c, 0, c, 2 * c, n * c, hd, c);
+        Tensor out = Tensor.zeros(b, n, c);
+        boolean save = Tape.needsGrad(qkv);
+        float[] lse = save ? new float[b * heads * n] : null;
+        float[] d = qkv.data;
+        forwardKernel(L, d, d, d, out.data, scale, lse);
+        Tape.record(out, () -> {
+            float[] g = qkv.gradBuffer();
+            backwardKernel(L, d, d, d, out.data, out.grad, lse, scale, g, g, g);
+        }, qkv);
+        return out;
+    }
+
+    private static void forwardKernel(Layout L, float[] q, float[] k, float[] v, float[] o, float scale, float[] lse) {
+        int bh = L.batch * L.heads, n = L.n, hd = L.hd;
+        if (bh == 0 || n == 0) return;
+        // enough tasks to fill the pool: split the query rows when there are few heads
+        int wanted = Parallel.threads() * 2;
+        int blocks = bh >= wanted ? 1 : Math.min(n, (wanted + bh - 1) / bh);
+        int rowsPerBlock = (n + blocks - 1) / blocks;
+        int nBlocks = (n + rowsPerBlock - 1) / rowsPerBlock;
+        Parallel.forEach(bh * nBlocks, task -> {
+            int head = task / nBlocks, i0 = (task % nBlocks) * rowsPerBlock, i1 = Math.min(n, i0 + rowsPerBlock);
+            int rows = i1 - i0;
+            int in = L.in(head), outOff = L.out(head);
+            float[] s = BUFFERS.get().scores(rows * n);
+            Gemm.sgemm(false, true, rows, n, hd, q, L.qBase + in + i0 * L.inRow, L.inRow,
+                    k, L.kBase + in, L.inRow, 0f, s, 0, n);
+            for (int r = 0; r < rows; r++) {
+                VecMath.scaleInPlace(s, r * n, n, scale);
+                float l = VecMath.softmaxInPlace(s, r * n, n);
+                if (lse != null) lse[head * n + i0 + r] = l;
+            }
+            Gemm.sgemm(false, false, rows, hd, n, s, 0, n, v, L.vBase + in, L.inRow, 0f,
+                    o, outOff + i0 * L.outRow, L.outRow);
+        });
+    }
+
+    /**
+     * With P = softmax(S), S = q k^T * scale, O = P v and upstream dO:
+     * dv += P^T dO; dP = dO v^T; dS = P * (dP - rowsum(dO * O)); dq += dS k * scale; dk += dS^T q * scale.
+     */
+    private static void backwardKernel(Layout L, float[] q, float[] k, float[] v, float[] o, float[] g, float[] lse,
+                                       float scale, float[] gq, float[] gk, float[] gv) {
+        int bh = L.batch * L.heads, n = L.n, hd = L.hd;
+        if (bh == 0 || n == 0) return;
+        int blockRows = Math.min(n, BACKWARD_ROWS);
+        // each task owns one head: its dk, dv rows are written by nobody else
+        Parallel.forEach(bh, head -> {
+            int in = L.in(head), outOff = L.out(head);
+            Buffers buf = BUFFERS.get();
+            float[] p = buf.scores(blockRows * n), dp = buf.dScores(blockRows * n);
+            for (int i0 = 0; i0 < n; i0 += blockRows) {
+                int rows = Math.min(blockRows, n - i0);
+                int qOff = L.qBase + in + i0 * L.inRow, gOff = outOff + i0 * L.outRow;
+                // recompute the probabilities of this block
+                Gemm.sgemm(false, true, rows, n, hd, q, qOff, L.inRow, k, L.kBase + in, L.inRow, 0f, p, 0, n);
+                for (int r = 0; r < rows; r++) {
+                    float l = lse[head * n + i0 + r];
+                    int off = r * n;
+                    for (int j = 0; j < n; j++) p[off + j] = (float) Math.exp(p[off + j] * scale - l);
+                }
+                if (gv != null) {
+                    Gemm.sgemm(true, false, n, hd, rows, p, 0, n, g, gOff, L.outRow, 1f, gv, L.vBase + in, L.inRow);
+                }
+                if (gq == null && gk == null) continue;
+                Gemm.sgemm(false, true, rows, n, hd, g, gOff, L.outRow, v, L.vBase + in, L.inRow, 0f, dp, 0, n);
+                for (int r = 0; r < rows; r++) {
+                    float dOdotO = (float) VecMath.dot(g, gOff + r * L.outRow, o, gOff + r * L.outRow, hd);
+                    int off = r * n;
+                    for (int j = 0; j < n; j++) dp[off + j] = p[off + j] * (dp[off + j] - dOdotO) * scale;
+                }
+                if (gq != null) {
+                    Gemm.sgemm(false, false, rows, hd, n, dp, 0, n, k, L.kBase + in, L.inRow, 1f, gq, qOff, L.inRow);
+                }
+                if (gk != null) {
+                    Gemm.sgemm(true, false, n, hd, rows, dp, 0, n, q, qOff, L.inRow, 1f, gk, L.kBase + in, L.inRow);
+                }
+            }
+        });
+    }
+}
