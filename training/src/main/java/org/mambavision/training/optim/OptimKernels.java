@@ -48,33 +48,38 @@ final class OptimKernels {
     }
 
     /**
-     * torch.optim.SGD, one element: d = g + wd p; buf = init ? d : momentum buf + (1-dampening) d;
-     * d = nesterov ? d + momentum buf : buf (momentum != 0); p -= lr d. {@code buf} is null when momentum is 0.
+     * torch.optim.SGD with momentum, one element: d = g + wd p; buf = bufMul buf + dMul d; p -= lr (outD d + outBuf buf).
+     * The caller picks the coefficients: first step bufMul 0, dMul 1 (buf = d), later bufMul momentum,
+     * dMul 1 - dampening; nesterov outD 1, outBuf momentum, else outD 0, outBuf 1. Multiplying by 0 and 1
+     * instead of branching keeps vectors out of phis (which would box them); the results are the same
+     * for finite values.
      */
-    static void sgd(float[] p, float[] g, float[] buf, int s, int e, float lr, float wd, float momentum,
-                    float oneMinusDampening, boolean initBuffer, boolean nesterov) {
+    static void sgdMomentum(float[] p, float[] g, float[] buf, int s, int e, float lr, float wd, float bufMul, float dMul,
+                            float outD, float outBuf) {
         int i = s;
         for (int upper = s + F.loopBound(e - s); i < upper; i += F.length()) {
             FloatVector pv = FloatVector.fromArray(F, p, i);
-            FloatVector d = FloatVector.fromArray(F, g, i);
-            if (wd != 0f) d = d.add(pv.mul(wd));
-            if (buf != null) {
-                FloatVector b = initBuffer ? d : FloatVector.fromArray(F, buf, i).mul(momentum).add(d.mul(oneMinusDampening));
-                b.intoArray(buf, i);
-                d = nesterov ? d.add(b.mul(momentum)) : b;
-            }
-            pv.sub(d.mul(lr)).intoArray(p, i);
+            FloatVector d = FloatVector.fromArray(F, g, i).add(pv.mul(wd));
+            FloatVector b = FloatVector.fromArray(F, buf, i).mul(bufMul).add(d.mul(dMul));
+            b.intoArray(buf, i);
+            pv.sub(d.mul(outD).add(b.mul(outBuf)).mul(lr)).intoArray(p, i);
         }
         for (; i < e; i++) {
-            float pi = p[i], d = g[i];
-            if (wd != 0f) d = d + pi * wd;
-            if (buf != null) {
-                float b = initBuffer ? d : buf[i] * momentum + d * oneMinusDampening;
-                buf[i] = b;
-                d = nesterov ? d + b * momentum : b;
-            }
-            p[i] = pi - d * lr;
+            float pi = p[i], d = g[i] + pi * wd;
+            float b = buf[i] * bufMul + d * dMul;
+            buf[i] = b;
+            p[i] = pi - (d * outD + b * outBuf) * lr;
         }
+    }
+
+    /** torch.optim.SGD without momentum, one element: p -= lr (g + wd p). */
+    static void sgdPlain(float[] p, float[] g, int s, int e, float lr, float wd) {
+        int i = s;
+        for (int upper = s + F.loopBound(e - s); i < upper; i += F.length()) {
+            FloatVector pv = FloatVector.fromArray(F, p, i);
+            pv.sub(FloatVector.fromArray(F, g, i).add(pv.mul(wd)).mul(lr)).intoArray(p, i);
+        }
+        for (; i < e; i++) p[i] = p[i] - (g[i] + p[i] * wd) * lr;
     }
 
     /**
@@ -88,8 +93,7 @@ final class OptimKernels {
         DoubleVector pAcc = DoubleVector.zero(D), uAcc = DoubleVector.zero(D);
         int i = s;
         for (int upper = s + F.loopBound(e - s); i < upper; i += F.length()) {
-            FloatVector gv = FloatVector.fromArray(F, g, i);
-            if (gradDiv != 1f) gv = gv.div(gradDiv);
+            FloatVector gv = FloatVector.fromArray(F, g, i).div(gradDiv); // gradDiv is 1 when not clipping: exact
             FloatVector mv = FloatVector.fromArray(F, m, i).mul(b1).add(gv.mul(beta3));
             FloatVector vv = FloatVector.fromArray(F, v, i).mul(b2).add(gv.mul(gv).mul(oneMinusB2));
             mv.intoArray(m, i);
@@ -101,8 +105,7 @@ final class OptimKernels {
         }
         double pSum = sumLanes(pAcc), uSum = sumLanes(uAcc);
         for (; i < e; i++) {
-            float gi = g[i];
-            if (gradDiv != 1f) gi = gi / gradDiv;
+            float gi = g[i] / gradDiv;
             float mi = m[i] * b1 + gi * beta3;
             float vi = v[i] * b2 + gi * gi * oneMinusB2;
             m[i] = mi;
@@ -131,13 +134,12 @@ final class OptimKernels {
     }
 
     private static FloatVector lambUpdate(FloatVector p, FloatVector m, FloatVector v, float bc1, float bc2Sqrt, float eps, float wd) {
-        FloatVector u = m.div(bc1).div(v.sqrt().div(bc2Sqrt).add(eps));
-        return wd != 0f ? u.add(p.mul(wd)) : u;
+        // No branch on wd: u + 0*p == u for finite p, and a vector phi would box.
+        return m.div(bc1).div(v.sqrt().div(bc2Sqrt).add(eps)).add(p.mul(wd));
     }
 
     private static float lambUpdate(float p, float m, float v, float bc1, float bc2Sqrt, float eps, float wd) {
-        float u = m / bc1 / ((float) Math.sqrt(v) / bc2Sqrt + eps);
-        return wd != 0f ? u + p * wd : u;
+        return m / bc1 / ((float) Math.sqrt(v) / bc2Sqrt + eps) + p * wd;
     }
 
     /** timm ModelEmaV2, one element: ema = decay * ema + (1 - decay) * x. */

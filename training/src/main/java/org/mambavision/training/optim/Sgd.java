@@ -31,18 +31,25 @@ public final class Sgd extends BaseOptimizer {
 
     @Override
     void update(float lr, int[] active, ParamChunks chunks) {
+        if (momentum == 0) {
+            Parallel.forEach(chunks.count(), c -> {
+                int i = active[chunks.owner[c]];
+                OptimKernels.sgdPlain(tensors[i].data, tensors[i].grad, chunks.start[c], chunks.end[c], lr, (float) weightDecay[i]);
+            });
+            return;
+        }
         boolean[] init = new boolean[active.length];
-        if (momentum != 0) {
-            for (int k = 0; k < active.length; k++) {
-                init[k] = slots[BUF][active[k]] == null;
-                slot(BUF, active[k]);
-            }
+        for (int k = 0; k < active.length; k++) {
+            init[k] = slots[BUF][active[k]] == null;
+            slot(BUF, active[k]);
         }
         float mom = (float) momentum, oneMinusDamp = (float) (1 - dampening);
+        float outD = nesterov ? 1f : 0f, outBuf = nesterov ? mom : 1f;
         Parallel.forEach(chunks.count(), c -> {
             int k = chunks.owner[c], i = active[k];
-            OptimKernels.sgd(tensors[i].data, tensors[i].grad, slots[BUF][i], chunks.start[c], chunks.end[c], lr,
-                    (float) weightDecay[i], mom, oneMinusDamp, init[k], nesterov);
+            // First step: buf = d (torch clones the gradient into the new buffer).
+            OptimKernels.sgdMomentum(tensors[i].data, tensors[i].grad, slots[BUF][i], chunks.start[c], chunks.end[c], lr,
+                    (float) weightDecay[i], init[k] ? 0f : mom, init[k] ? 1f : oneMinusDamp, outD, outBuf);
         });
     }
 }
