@@ -229,6 +229,14 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void legacyTorchFormatIsNamed() throws IOException {
+        Path f = tmp.resolve("legacy.pth");
+        Files.write(f, new PickleBuilder().op(0x8a).op(0x0a).raw(new byte[10]).stop().bytes());
+        CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> WeightFiles.load(f));
+        assertTrue(e.getMessage().startsWith(f + ": legacy (pre-1.6) torch.save format"), e.getMessage());
+    }
+
+    @Test
     void prefixesAreStrippedOnlyWhenShared() {
         Map<String, Tensor> m = new LinkedHashMap<>();
         m.put("module.model.a", Tensor.scalar(1));
