@@ -32,7 +32,7 @@ import org.mambavision.engine.io.Unpickler.UnsupportedTensor;
  */
 public final class TorchCheckpoint {
     /** data.pkl above this size is refused (state-dict pickles are a few MB at most). */
-    static final int MAX_PICKLE_BYTES = 1 << 30;
+    static final int MAX_PICKLE_BYTES = 256 << 20;
 
     private static final int READ_CHUNK = 1 << 20;
 
@@ -145,8 +145,7 @@ public final class TorchCheckpoint {
             throw new CheckpointFormatException(file, where + " has sizes or strides too large");
         }
         if (numel > Integer.MAX_VALUE - 16) throw new CheckpointFormatException(file, where + " has " + numel + " elements, too many for one array");
-        float[] out = new float[(int) numel];
-        if (numel == 0) return Tensor.of(out, t.size());
+        if (numel == 0) return Tensor.zeros(t.size());
         if (lastIndex >= s.numel()) {
             throw new CheckpointFormatException(file, where + " reaches element " + lastIndex + " of storage " + s.key()
                     + ", which has only " + s.numel() + " elements");
@@ -159,6 +158,13 @@ public final class TorchCheckpoint {
             throw new CheckpointFormatException(file, where + ": storage blob " + entryName + " has " + e.getSize()
                     + " bytes, but its storage declares " + s.numel() + " elements of " + dt + " (" + storageBytes + " bytes)");
         }
+        // Only now, with the bounds checked against the archive, allocate (a compressed blob can declare huge sizes).
+        Runtime rt = Runtime.getRuntime();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (numel * 4 > available) {
+            throw new CheckpointFormatException(file, where + " needs " + numel * 4 + " bytes, more than the " + available + " bytes of heap left");
+        }
+        float[] out = new float[(int) numel];
         try (InputStream in = zip.getInputStream(e)) {
             in.skipNBytes(t.offset() * dt.size);
             if (isContiguous(t.size(), t.stride())) {

@@ -32,6 +32,11 @@ final class Unpickler {
 
     static final int MAX_MARK_DEPTH = 10_000;
     static final int MAX_TENSOR_RANK = 64;
+    /**
+     * Values pushed in all: bounds the memory a hostile pickle can make us hold (tiny opcodes each creating an
+     * object). A state dict with optimizer state pushes about 20 values per tensor.
+     */
+    static final long MAX_VALUES = 20_000_000;
 
     // ---- pickle values ---------------------------------------------------------------------
     // Python int -> Long or BigInteger, float -> Double, str -> String, bytes -> byte[], bool -> Boolean.
@@ -322,7 +327,10 @@ final class Unpickler {
 
     // ---- stack -----------------------------------------------------------------------------------
 
-    private void push(Object o) {
+    private long pushes;
+
+    private void push(Object o) throws PickleException {
+        if (++pushes > MAX_VALUES) throw fail("more than " + MAX_VALUES + " values: refusing to build it");
         stack.add(o);
     }
 

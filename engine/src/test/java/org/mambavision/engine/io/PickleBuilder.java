@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -89,6 +90,7 @@ final class PickleBuilder {
     /** A torch.save-style archive: archive/data.pkl, archive/byteorder and archive/data/<key> for each blob. */
     static void writeTorchZip(Path file, byte[] pickle, Map<String, byte[]> blobs) throws IOException {
         try (OutputStream fo = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(fo)) {
+            zip.setLevel(Deflater.NO_COMPRESSION); // fast to write many times in the fuzz tests
             put(zip, "archive/data.pkl", pickle);
             put(zip, "archive/byteorder", "little".getBytes(StandardCharsets.US_ASCII));
             for (Map.Entry<String, byte[]> b : blobs.entrySet()) put(zip, "archive/data/" + b.getKey(), b.getValue());
