@@ -169,7 +169,7 @@ public final class ConfigLoader {
             Optional<Mark> mark = m.getProblemMark().or(m::getContextMark);
             String problem = m.getProblem() != null ? m.getProblem() : m.getContext();
             String where = mark.map(k -> ", line " + (k.getLine() + 1) + ", column " + (k.getColumn() + 1)).orElse("");
-            String context = m.getContext() != null && m.getProblem() != null ? " (" + m.getContext() + ")" : "";
+            String context = m.getContext() != null && !m.getContext().isBlank() && m.getProblem() != null ? " (" + m.getContext() + ")" : "";
             return new ConfigException("cannot parse config " + label + where + ": " + problem + context, null, e);
         }
         return new ConfigException("cannot parse config " + label + ": " + e.getMessage(), null, e);

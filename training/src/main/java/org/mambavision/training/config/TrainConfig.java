@@ -295,6 +295,7 @@ public final class TrainConfig {
             set.accept(c, convert.apply(raw));
         }
 
+        @SuppressWarnings("unchecked")
         void copy(TrainConfig from, TrainConfig to) {
             T v = get.apply(from);
             set.accept(to, v instanceof double[] a ? (T) a.clone() : v);
@@ -318,7 +319,7 @@ public final class TrainConfig {
             T v = convert.apply(raw);
             String complaint = v == null ? null : check.complaint(v);
             if (complaint != null) throw new ConfigException("config key '" + name + "': " + complaint + ", got "
-                    + shown(v), name);
+                    + shown(raw), name);
             return v;
         }, get, set);
     }

@@ -55,6 +55,7 @@ public final class Plots {
         addSeries(loss, metrics, "val", MetricsLog.VAL_LOSS, 1);
 
         XYChart acc = curveChart("Accuracy", "accuracy (%)");
+        acc.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE); // curves rise: keep the top-right free
         addSeries(acc, metrics, "train top-1", MetricsLog.TRAIN_TOP1, 100);
         addSeries(acc, metrics, "val top-1", MetricsLog.VAL_TOP1, 100);
         addSeries(acc, metrics, "val top-5", MetricsLog.VAL_TOP5, 100);
