@@ -103,15 +103,19 @@ public final class Resample {
         if (vert) {
             Coeffs c = coeffs(inH, outH, f);
             float[] out = new float[channels * outH * curW];
+            double[] acc = new double[curW];
             for (int ch = 0; ch < channels; ch++) {
                 int sp = ch * inH * curW, dp = ch * outH * curW;
                 for (int yy = 0; yy < outH; yy++) {
                     int k = yy * c.ksize, y0 = c.start[yy], n = c.len[yy], di = dp + yy * curW;
-                    for (int xx = 0; xx < curW; xx++) {
-                        double acc = 0;
-                        for (int y = 0; y < n; y++) acc += cur[sp + (y0 + y) * curW + xx] * c.kk[k + y];
-                        out[di + xx] = (float) acc;
+                    // Row-wise accumulation (cache friendly); per pixel the taps are still summed in Pillow's order.
+                    java.util.Arrays.fill(acc, 0);
+                    for (int y = 0; y < n; y++) {
+                        double kv = c.kk[k + y];
+                        int si = sp + (y0 + y) * curW;
+                        for (int xx = 0; xx < curW; xx++) acc[xx] += cur[si + xx] * kv;
                     }
+                    for (int xx = 0; xx < curW; xx++) out[di + xx] = (float) acc[xx];
                 }
             }
             cur = out;
@@ -146,15 +150,17 @@ public final class Resample {
             Coeffs c = coeffs(inH, outH, f);
             int[] kk = c.fixedPoint();
             byte[] out = new byte[channels * outH * curW];
+            int[] acc = new int[curW];
             for (int ch = 0; ch < channels; ch++) {
                 int sp = ch * inH * curW, dp = ch * outH * curW;
                 for (int yy = 0; yy < outH; yy++) {
                     int k = yy * c.ksize, y0 = c.start[yy], n = c.len[yy], di = dp + yy * curW;
-                    for (int xx = 0; xx < curW; xx++) {
-                        int acc = half;
-                        for (int y = 0; y < n; y++) acc += (cur[sp + (y0 + y) * curW + xx] & 0xFF) * kk[k + y];
-                        out[di + xx] = clip8(acc);
+                    java.util.Arrays.fill(acc, half);
+                    for (int y = 0; y < n; y++) {
+                        int kv = kk[k + y], si = sp + (y0 + y) * curW;
+                        for (int xx = 0; xx < curW; xx++) acc[xx] += (cur[si + xx] & 0xFF) * kv;
                     }
+                    for (int xx = 0; xx < curW; xx++) out[di + xx] = clip8(acc[xx]);
                 }
             }
             cur = out;
