@@ -30,11 +30,6 @@ public final class Main implements Callable<Integer> {
                 cmd.getErr().flush();
                 return 2;
             }
-            if (ex instanceof OutOfMemoryError) {
-                cmd.getErr().println("error: out of memory (heap " + Runtime.getRuntime().maxMemory() / (1 << 20)
-                        + " MiB); use a smaller batch or set MV_HEAP, e.g. MV_HEAP=16g");
-                return 3;
-            }
             throw ex;
         });
         return cl.execute(args);

@@ -33,7 +33,7 @@ public final class PredictCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Predictor p = Predictor.load(model, weights);
         for (Path img : images) {
-            BufferedImage bi = Images.read(img);
+            BufferedImage bi = Images.readBuffered(img);
             List<Predictor.Prediction> preds = p.predict(bi, top);
             if (json) {
                 StringBuilder sb = new StringBuilder("{\"image\":\"").append(Json.escape(img.toString())).append("\",\"top\":[");

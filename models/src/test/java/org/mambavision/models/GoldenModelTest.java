@@ -47,6 +47,12 @@ class GoldenModelTest {
         }
     }
 
+    static double norm(float[] v) {
+        double s = 0;
+        for (float x : v) s += (double) x * x;
+        return Math.sqrt(s);
+    }
+
     @ParameterizedTest
     @CsvSource({"mini,weights.safetensors", "mini_ls,weights.safetensors", "mini,checkpoint.pth.tar"})
     void trainStepLossGradientsAndRunningStats(String name, String weights) throws Exception {
@@ -66,7 +72,16 @@ class GoldenModelTest {
             for (Map.Entry<String, Tensor> e : m.namedParameters().entrySet()) {
                 Tensor expected = ref.tensor("grad." + e.getKey());
                 assertNotNull(e.getValue().grad, "no gradient for " + e.getKey());
-                GoldenCase.assertClose("grad." + e.getKey(), Tensor.of(e.getValue().grad, e.getValue().shape()), expected, 1e-3);
+                Tensor actual = Tensor.of(e.getValue().grad, e.getValue().shape());
+                String lastFc2 = "levels.3.blocks." + (c.config().depths()[3] - 1) + ".mlp.fc2.bias";
+                if (e.getKey().matches("levels\\.[01]\\.blocks\\.\\d+\\.conv[12]\\.bias") || e.getKey().equals(lastFc2)) {
+                    // A per-channel constant followed by train-mode BatchNorm (conv biases in the conv levels,
+                    // the last block's fc2 bias before the final norm): the batch mean subtraction cancels it,
+                    // so the true gradient is zero and both sides hold only rounding noise. Check that.
+                    assertTrue(norm(actual.data) < 1e-5 && norm(expected.data) < 1e-5, "grad." + e.getKey() + " should vanish");
+                } else {
+                    GoldenCase.assertClose("grad." + e.getKey(), actual, expected, 1e-3);
+                }
                 checked++;
             }
             assertEquals(m.namedParameters().size(), checked);
