@@ -59,6 +59,15 @@ class AttentionTest {
         GradCheck.check("Attention (v only)", () -> Attention.forward(q2, k2, v2, 0.5f), v2);
     }
 
+    @Test
+    void backwardOverSeveralQueryBlocks() {
+        // N = 300 > the 256 rows of one backward block; probe a sample of elements
+        Tensor q = TestUtil.randn(11, 1, 2, 300, 4).name("q"), k = TestUtil.randn(12, 1, 2, 300, 4).name("k"), v = TestUtil.randn(13, 1, 2, 300, 4).name("v");
+        for (GradCheck.Result r : GradCheck.run(() -> Attention.forward(q, k, v, 0.7f), 1e-2, 60, q, k, v)) {
+            assertTrue(r.relError() < 1e-2, "Attention N=300 gradient of " + r.input() + ": " + r.relError());
+        }
+    }
+
     /** The official composition of reshape, permute, attention, transpose, reshape. */
     private static Tensor composed(Tensor qkv, int heads, float scale) {
         int b = qkv.dim(0), n = qkv.dim(1), c = qkv.dim(2) / 3, hd = c / heads;

@@ -67,6 +67,37 @@ class SoftmaxLayerNormTest {
     }
 
     @Test
+    void layerNormBackwardOnManyRowsMatchesNaive() {
+        // enough rows for several parallel chunks, whose dw / db partials are summed
+        int rows = 3000, c = 40;
+        Tensor x = TestUtil.randn(7, rows, c).requiresGrad(true), w = TestUtil.randn(8, c).requiresGrad(true), b = TestUtil.randn(9, c).requiresGrad(true);
+        Tensor g = TestUtil.randn(10, rows, c);
+        org.mambavision.engine.Tape.backward(LayerNorm.forward(x, w, b, 1e-5f), g.data);
+        double[] gx = new double[rows * c], gw = new double[c], gb = new double[c];
+        for (int r = 0; r < rows; r++) {
+            double m = 0, v = 0;
+            for (int j = 0; j < c; j++) m += x.data[r * c + j];
+            m /= c;
+            for (int j = 0; j < c; j++) v += Math.pow(x.data[r * c + j] - m, 2);
+            double rs = 1 / Math.sqrt(v / c + 1e-5);
+            double a = 0, bb = 0;
+            double[] xh = new double[c], dh = new double[c];
+            for (int j = 0; j < c; j++) {
+                xh[j] = (x.data[r * c + j] - m) * rs;
+                dh[j] = g.data[r * c + j] * w.data[j];
+                a += dh[j] / c;
+                bb += dh[j] * xh[j] / c;
+                gw[j] += g.data[r * c + j] * xh[j];
+                gb[j] += g.data[r * c + j];
+            }
+            for (int j = 0; j < c; j++) gx[r * c + j] = rs * (dh[j] - a - xh[j] * bb);
+        }
+        TestUtil.assertClose("dx", gx, x.grad, 1e-3, 1e-5);
+        TestUtil.assertClose("dw", gw, w.grad, 1e-4, 1e-3);
+        TestUtil.assertClose("db", gb, b.grad, 1e-4, 1e-3);
+    }
+
+    @Test
     void layerNormShapeError() {
         var e = assertThrows(IllegalArgumentException.class, () -> LayerNorm.forward(Tensor.zeros(2, 8), Tensor.zeros(7), null, 1e-5f));
         assertTrue(e.getMessage().startsWith("LayerNorm") && e.getMessage().contains("[7]") && e.getMessage().contains("[2, 8]"), e.getMessage());
