@@ -156,24 +156,41 @@ public final class VecMath {
      * Returns the log-sum-exp of the input row (so p = exp(x - lse)).
      */
     public static float softmaxInPlace(float[] a, int off, int n) {
-        float m = max(a, off, n);
+        return softmax(a, off, a, off, n);
+    }
+
+    /** dst[dstOff..+n) = softmax(src[srcOff..+n)); returns the log-sum-exp of the source row. */
+    public static float softmax(float[] src, int srcOff, float[] dst, int dstOff, int n) {
+        float m = max(src, srcOff, n);
         if (m == Float.NEGATIVE_INFINITY) m = 0; // all -inf: 0 / 0 gives NaN, as PyTorch does
+        double s = expShifted(src, srcOff, dst, dstOff, n, m);
+        scaleInPlace(dst, dstOff, n, (float) (1.0 / s));
+        return m + (float) Math.log(s);
+    }
+
+    /** log(sum(exp(a[off..off+n)))), stable; {@code scratch} receives the shifted exponentials. */
+    public static float logSumExp(float[] a, int off, int n, float[] scratch) {
+        float m = max(a, off, n);
+        if (Float.isInfinite(m)) return m;
+        return m + (float) Math.log(expShifted(a, off, scratch, 0, n, m));
+    }
+
+    /** dst = exp(src - m); returns the sum of dst. */
+    private static double expShifted(float[] src, int srcOff, float[] dst, int dstOff, int n, float m) {
         int i = 0, bound = S.loopBound(n);
         FloatVector acc = FloatVector.zero(S);
         for (; i < bound; i += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, a, off + i).sub(m).lanewise(VectorOperators.EXP);
-            e.intoArray(a, off + i);
+            FloatVector e = FloatVector.fromArray(S, src, srcOff + i).sub(m).lanewise(VectorOperators.EXP);
+            e.intoArray(dst, dstOff + i);
             acc = acc.add(e);
         }
         double s = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            float e = (float) Math.exp(a[off + i] - m);
-            a[off + i] = e;
+            float e = (float) Math.exp(src[srcOff + i] - m);
+            dst[dstOff + i] = e;
             s += e;
         }
-        float inv = (float) (1.0 / s);
-        scaleInPlace(a, off, n, inv);
-        return m + (float) Math.log(s);
+        return s;
     }
 
     public static void scaleInPlace(float[] a, int off, int n, float s) {

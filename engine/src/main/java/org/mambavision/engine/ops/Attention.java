@@ -1,5 +1,8 @@
 package org.mambavision.engine.ops;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -18,6 +21,7 @@ import org.mambavision.engine.kernels.VecMath;
  * {@link #qkvAttention} layout of one fused Linear output needs no permute copies.
  */
 public final class Attention {
+    private static final VectorSpecies<Float> S = VecMath.S;
     /** Query rows per block in the backward (bounds the per-thread buffers to 2 x rows x N floats). */
     private static final int BACKWARD_ROWS = 256;
 
@@ -135,11 +139,7 @@ public final class Attention {
                 int qOff = L.qBase + in + i0 * L.inRow, gOff = outOff + i0 * L.outRow;
                 // recompute the probabilities of this block
                 Gemm.sgemm(false, true, rows, n, hd, q, qOff, L.inRow, k, L.kBase + in, L.inRow, 0f, p, 0, n);
-                for (int r = 0; r < rows; r++) {
-                    float l = lse[head * n + i0 + r];
-                    int off = r * n;
-                    for (int j = 0; j < n; j++) p[off + j] = (float) Math.exp(p[off + j] * scale - l);
-                }
+                for (int r = 0; r < rows; r++) probabilitiesFromScores(p, r * n, n, scale, lse[head * n + i0 + r]);
                 if (gv != null) {
                     Gemm.sgemm(true, false, n, hd, rows, p, 0, n, g, gOff, L.outRow, 1f, gv, L.vBase + in, L.inRow);
                 }
@@ -147,8 +147,7 @@ public final class Attention {
                 Gemm.sgemm(false, true, rows, n, hd, g, gOff, L.outRow, v, L.vBase + in, L.inRow, 0f, dp, 0, n);
                 for (int r = 0; r < rows; r++) {
                     float dOdotO = (float) VecMath.dot(g, gOff + r * L.outRow, o, gOff + r * L.outRow, hd);
-                    int off = r * n;
-                    for (int j = 0; j < n; j++) dp[off + j] = p[off + j] * (dp[off + j] - dOdotO) * scale;
+                    scoreGradient(p, dp, r * n, n, dOdotO, scale);
                 }
                 if (gq != null) {
                     Gemm.sgemm(false, false, rows, hd, n, dp, 0, n, k, L.kBase + in, L.inRow, 1f, gq, qOff, L.inRow);
@@ -158,5 +157,24 @@ public final class Attention {
                 }
             }
         });
+    }
+
+    /** p = exp(s * scale - lse) over one row, in place. */
+    private static void probabilitiesFromScores(float[] p, int off, int n, float scale, float lse) {
+        int j = 0, bound = S.loopBound(n);
+        for (; j < bound; j += S.length()) {
+            FloatVector.fromArray(S, p, off + j).mul(scale).sub(lse).lanewise(VectorOperators.EXP).intoArray(p, off + j);
+        }
+        for (; j < n; j++) p[off + j] = (float) Math.exp(p[off + j] * scale - lse);
+    }
+
+    /** dS = P * (dP - rowsum(dO * O)) * scale over one row, into dp. */
+    private static void scoreGradient(float[] p, float[] dp, int off, int n, float dOdotO, float scale) {
+        int j = 0, bound = S.loopBound(n);
+        for (; j < bound; j += S.length()) {
+            FloatVector pv = FloatVector.fromArray(S, p, off + j);
+            pv.mul(FloatVector.fromArray(S, dp, off + j).sub(dOdotO)).mul(scale).intoArray(dp, off + j);
+        }
+        for (; j < n; j++) dp[off + j] = p[off + j] * (dp[off + j] - dOdotO) * scale;
     }
 }

@@ -34,9 +34,10 @@ public final class CrossEntropy {
         float[] lse = new float[n];
         double[] rowLoss = new double[n];
         Parallel.forRange(n, rowGrain(c), (r0, r1) -> {
+            float[] scratch = new float[c];
             for (int i = r0; i < r1; i++) {
                 int off = i * c;
-                lse[i] = logSumExp(x, off, c);
+                lse[i] = VecMath.logSumExp(x, off, c, scratch);
                 double nll = lse[i] - x[off + labels[i]];
                 double smooth = eps == 0 ? 0 : lse[i] - VecMath.sum(x, off, c) / c;
                 rowLoss[i] = (1 - eps) * nll + eps * smooth;
@@ -69,9 +70,10 @@ public final class CrossEntropy {
         float[] lse = new float[n], tSum = new float[n];
         double[] rowLoss = new double[n];
         Parallel.forRange(n, rowGrain(c), (r0, r1) -> {
+            float[] scratch = new float[c];
             for (int i = r0; i < r1; i++) {
                 int off = i * c;
-                lse[i] = logSumExp(x, off, c);
+                lse[i] = VecMath.logSumExp(x, off, c, scratch);
                 double ts = VecMath.sum(t, off, c);
                 tSum[i] = (float) ts;
                 rowLoss[i] = ts * lse[i] - VecMath.dot(t, off, x, off, c);
@@ -99,14 +101,6 @@ public final class CrossEntropy {
     }
 
     private static int rowGrain(int c) { return Math.max(1, GRAIN / c); }
-
-    private static float logSumExp(float[] x, int off, int c) {
-        float m = VecMath.max(x, off, c);
-        if (m == Float.NEGATIVE_INFINITY || m == Float.POSITIVE_INFINITY) return m;
-        double s = 0;
-        for (int j = 0; j < c; j++) s += Math.exp(x[off + j] - m);
-        return (float) (m + Math.log(s));
-    }
 
     private static double sumInOrder(double[] a) {
         double s = 0;

@@ -22,8 +22,7 @@ public final class Softmax {
         float[] xd = x.data, y = out.data;
         Parallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, c)), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
-                System.arraycopy(xd, r * c, y, r * c, c);
-                VecMath.softmaxInPlace(y, r * c, c);
+                VecMath.softmax(xd, r * c, y, r * c, c);
             }
         });
         Tape.record(out, () -> {
