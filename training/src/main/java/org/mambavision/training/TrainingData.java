@@ -138,6 +138,10 @@ public final class TrainingData implements AutoCloseable {
         return Transform.compose(t);
     }
 
+    public static Transform evalTransformFor(TrainConfig c, float[] mean, float[] std) {
+        return evalTransform(c, mean, std);
+    }
+
     static Transform evalTransform(TrainConfig c, float[] mean, float[] std) {
         if (c.dataset.equals("imagefolder")) {
             int scale = (int) Math.floor(c.imgSize / 0.875);
