@@ -178,6 +178,11 @@ public final class Trainer {
                 long correct = 0, seen = 0;
                 int[] order = data.trainLoader.order(epoch);
                 int b = epoch == startEpoch ? startBatch : 0;
+                if (b > 0 && resume != null) { // the interrupted part of this epoch counts towards its metrics
+                    lossSum = Double.parseDouble(resume.info().getOrDefault("epoch_loss_sum", "0"));
+                    correct = Long.parseLong(resume.info().getOrDefault("epoch_correct", "0"));
+                    seen = Long.parseLong(resume.info().getOrDefault("epoch_seen", "0"));
+                }
                 tracker.progressStart("epoch " + (epoch + 1) + "/" + cfg.epochs, batchesPerEpoch, b);
                 try (DataLoader.Epoch it = data.trainLoader.epoch(epoch)) {
                     for (int skip = 0; skip < b; skip++) it.next(); // resume mid-epoch: same order, same batches
@@ -211,7 +216,8 @@ public final class Trainer {
                         tracker.progressStep(String.format(Locale.ROOT, "loss %.4f acc %.3f %.1f img/s", lossSum / seen, (double) correct / seen, seen / secs));
                         if (stopRequested) {
                             tracker.progressEnd();
-                            saveCheckpoint(tracker, model, opt, ema, spec, data, epoch, b + 1, best);
+                            saveCheckpoint(tracker, model, opt, ema, spec, data, epoch, b + 1, best,
+                                    Map.of("epoch_loss_sum", Double.toString(lossSum), "epoch_correct", Long.toString(correct), "epoch_seen", Long.toString(seen)));
                             stopReason = "interrupted; checkpoint saved at epoch " + (epoch + 1) + ", batch " + (b + 1)
                                     + ". Resume with: ./mambavision train --resume " + runDir;
                             break;
@@ -239,7 +245,7 @@ public final class Trainer {
                 if (improved) best = ev.top1();
                 tracker.epoch(epoch + 1, seen == 0 ? Double.NaN : lossSum / seen, seen == 0 ? Double.NaN : (double) correct / seen, ev, evEma, lastLr,
                         seen / epochSecs, epochSecs, data);
-                saveCheckpoint(tracker, model, opt, ema, spec, data, epoch + 1, 0, best);
+                saveCheckpoint(tracker, model, opt, ema, spec, data, epoch + 1, 0, best, Map.of());
                 if (improved) tracker.copyBest();
             }
             double seconds = (System.nanoTime() - t0) * 1e-9;
@@ -254,7 +260,7 @@ public final class Trainer {
     }
 
     private void saveCheckpoint(RunTracker tracker, VisionModel model, Optimizer opt, Ema ema, ModelSpec spec, TrainingData data,
-                                int epoch, int batchInEpoch, double best) throws IOException {
+                                int epoch, int batchInEpoch, double best, Map<String, String> extra) throws IOException {
         Map<String, Tensor> optState = new LinkedHashMap<>();
         opt.state().forEach((k, v) -> optState.put(k, Tensor.of(v, v.length)));
         Map<String, String> info = new LinkedHashMap<>();
@@ -265,6 +271,7 @@ public final class Trainer {
         info.put("sd_seed", String.valueOf(model.stochasticDepth().seed()));
         info.put("sd_calls", String.valueOf(model.stochasticDepth().calls()));
         info.put("config", ConfigLoader.toYaml(cfg));
+        info.putAll(extra);
         List<String> names = new ArrayList<>(data.classNames);
         TrainCheckpoint.save(runDir.resolve(RunTracker.LAST),
                 new TrainCheckpoint.State(spec, model.stateDict(), optState, ema == null ? null : ema.shadow(), names, info));

@@ -1,0 +1,106 @@
+package org.mambavision.training;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mambavision.models.ModelRegistry;
+import org.mambavision.models.VisionModel;
+import org.mambavision.models.Weights;
+import org.mambavision.training.checkpoint.TrainCheckpoint;
+import org.mambavision.training.config.ConfigLoader;
+import org.mambavision.training.config.TrainConfig;
+import org.mambavision.training.track.MetricsLog;
+
+class TrainerTest {
+    /** A run small enough for a unit test: flat hybrid, 2 blocks, 32x32 synthetic images. */
+    static TrainConfig tiny(Path dir, String... sets) {
+        List<String> all = new ArrayList<>(List.of("depth=2", "img_size=32", "patch_size=8", "dataset_size=96", "batch_size=16",
+                "epochs=2", "num_workers=1", "warmup_epochs=0", "lr=0.002", "save_dir=" + dir.toString().replace('\\', '/'), "name=t"));
+        all.addAll(List.of(sets));
+        return ConfigLoader.load(null, all);
+    }
+
+    static Trainer.Result train(TrainConfig c, List<String> lines) throws Exception {
+        return new Trainer(c, lines::add, false).run();
+    }
+
+    @Test
+    void shortRunLearnsAndWritesEverything(@TempDir Path dir) throws Exception {
+        List<String> lines = new ArrayList<>();
+        Trainer.Result r = train(tiny(dir, "epochs=3", "dataset_size=160"), lines);
+        Path run = r.runDir();
+        for (String f : new String[] {"config.yaml", "metrics.jsonl", "metrics.csv", "last.safetensors", "best.safetensors", "report.html",
+                "curves.png", "samples.png", "confusion.png", "architecture.png"}) {
+            assertTrue(Files.isRegularFile(run.resolve(f)), f + " missing in " + run + "; log: " + lines);
+        }
+        try (var s = Files.list(run)) {
+            assertTrue(s.anyMatch(p -> p.getFileName().toString().startsWith("events.out.tfevents.")), "no TensorBoard file");
+            }
+        List<Map<String, Object>> rows = MetricsLog.read(run);
+        assertEquals(3, rows.size());
+        for (String k : new String[] {"epoch", "train_loss", "val_loss", "val_top1", "val_top5", "lr", "images_per_sec"}) {
+            assertTrue(rows.get(0).containsKey(k), k);
+        }
+        // 10 synthetic classes: chance is 0.1
+        assertTrue(r.bestTop1() > 0.3, "best top-1 " + r.bestTop1() + "; log: " + lines);
+        // the model part of our checkpoint loads into a fresh model with the official-name loader
+        VisionModel m = ModelRegistry.create("flat_tiny", new org.mambavision.models.ModelOptions(3, 10, null, null, 32, 2, null, null, 8, 0));
+        Weights.LoadReport rep = Weights.load(m, TrainCheckpoint.read(run.resolve("best.safetensors")).model(), true);
+        assertTrue(rep.clean(), rep.describe());
+        // and predict-style loading takes model and class names from it
+        TrainCheckpoint.Loaded l = TrainCheckpoint.loadModel(run.resolve("last.safetensors"));
+        assertEquals(10, l.classNames().size());
+    }
+
+    @Test
+    void interruptedAndResumedRunMatchesUninterrupted(@TempDir Path dir) throws Exception {
+        TrainConfig straight = tiny(dir.resolve("a"), "ema=true", "ema_decay=0.9", "drop_path_rate=0.2", "visualize=false", "tensorboard=false");
+        train(straight, new ArrayList<>());
+        List<Map<String, Object>> expected = MetricsLog.read(onlyRun(dir.resolve("a")));
+
+        TrainConfig first = tiny(dir.resolve("b"), "ema=true", "ema_decay=0.9", "drop_path_rate=0.2", "visualize=false", "tensorboard=false");
+        AtomicReference<Trainer> ref = new AtomicReference<>();
+        Trainer t = new Trainer(first, line -> {
+            if (line.startsWith("epoch 1/2 ")) ref.get().requestStop(); // stop one step into epoch 2
+        }, false);
+        ref.set(t);
+        Trainer.Result stopped = t.run();
+        assertTrue(stopped.stoppedEarly(), "the run should have stopped");
+        Path run = onlyRun(dir.resolve("b"));
+        TrainConfig again = ConfigLoader.load(run.resolve("config.yaml"), List.of());
+        again.resume = run.toString();
+        train(again, new ArrayList<>());
+        List<Map<String, Object>> actual = MetricsLog.read(run);
+        assertEquals(expected.size(), actual.size(), "rows: " + expected + " vs " + actual);
+        for (int i = 0; i < expected.size(); i++) {
+            for (String k : new String[] {"train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "lr", "ema_val_loss", "ema_val_top1"}) {
+                assertEquals(expected.get(i).get(k), actual.get(i).get(k), "epoch " + (i + 1) + " " + k + ": " + expected + " vs " + actual);
+            }
+        }
+    }
+
+    @Test
+    void nonFiniteLossStopsWithClearMessageAndKeepsLastCheckpoint(@TempDir Path dir) throws Exception {
+        List<String> lines = new ArrayList<>();
+        Trainer.Result r = train(tiny(dir, "epochs=3", "lr=1e30", "min_lr=1e-6", "visualize=false"), lines);
+        assertTrue(r.stoppedEarly(), String.join("\n", lines));
+        assertTrue(r.stopReason().contains("the loss became"), r.stopReason());
+        Path last = r.runDir().resolve("last.safetensors");
+        if (Files.exists(last)) TrainCheckpoint.read(last); // any checkpoint left behind is a complete, readable file
+    }
+
+    static Path onlyRun(Path saveDir) throws Exception {
+        try (var s = Files.list(saveDir)) {
+            List<Path> l = s.filter(Files::isDirectory).toList();
+            assertEquals(1, l.size(), l.toString());
+            return l.get(0);
+        }
+    }
+}
