@@ -35,6 +35,7 @@ public final class SelectiveScan {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
     private static final float LOG2E = 1.4426950408889634f;
+    private static final FloatVector LOG2E_V = FloatVector.broadcast(S, LOG2E);
     /** softplus(x) = x above this, as in mamba_ssm. */
     private static final float SOFTPLUS_THRESHOLD = 20f;
     /** Enough tasks to balance a few threads; fixed so that the reduction order does not depend on the pool. */
@@ -126,14 +127,24 @@ public final class SelectiveScan {
             transposeIn(delta, bi, c0, x);
             transposeIn(u, bi, c0, uT);
             FloatVector bc = FloatVector.fromArray(S, biasPad, c0);
-            for (int o = 0, end = l * V; o < end; o += V) {
+            int end = l * V;
+            for (int o = 0; o < end; o += V) {
                 FloatVector xv = FloatVector.fromArray(S, x, o).add(bc);
                 xv.intoArray(x, o);
-                if (softplus) {
-                    FloatVector sp = xv.lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P);
-                    xv = sp.blend(xv, xv.compare(VectorOperators.GT, SOFTPLUS_THRESHOLD));
-                }
-                xv.intoArray(dt, o);
+                (softplus ? xv.abs().neg() : xv).intoArray(dt, o);
+            }
+            if (!softplus) return;
+            // softplus(x) = max(x, 0) + log1p(exp(-|x|)), exact for large |x|; log1p(e) = 2 atanh(e / (2 + e)).
+            exp2Scaled(dt, LOG2E_V, dt);
+            FloatVector two = FloatVector.broadcast(S, 2f), one = FloatVector.broadcast(S, 1f);
+            for (int o = 0; o < end; o += V) {
+                FloatVector xv = FloatVector.fromArray(S, x, o), e = FloatVector.fromArray(S, dt, o);
+                FloatVector sv = e.div(e.add(two)), w = sv.mul(sv);
+                // atanh(s) / s = 1 + w/3 + w^2/5 + ... + w^6/13; s <= 1/3, truncation error < 2e-8
+                FloatVector q = w.fma(1f / 13, 1f / 11).fma(w, FloatVector.broadcast(S, 1f / 9)).fma(w, FloatVector.broadcast(S, 1f / 7))
+                        .fma(w, FloatVector.broadcast(S, 1f / 5)).fma(w, FloatVector.broadcast(S, 1f / 3)).fma(w, one);
+                FloatVector sp = sv.add(sv).fma(q, xv.max(0f));
+                sp.blend(xv, xv.compare(VectorOperators.GT, SOFTPLUS_THRESHOLD)).intoArray(dt, o);
             }
         }
 
@@ -149,9 +160,9 @@ public final class SelectiveScan {
                 java.util.Arrays.fill(y, 0f);
                 // State indices two at a time: two independent recurrences hide the FMA latency and share the y traffic.
                 for (int k = 0; k < n; k += 2) {
-                    exp2Scaled(dt, a2T, k * dPad + c0, dA0);
+                    exp2Scaled(dt, FloatVector.fromArray(S, a2T, k * dPad + c0), dA0);
                     if (k + 1 < n) {
-                        exp2Scaled(dt, a2T, (k + 1) * dPad + c0, dA1);
+                        exp2Scaled(dt, FloatVector.fromArray(S, a2T, (k + 1) * dPad + c0), dA1);
                         scanPair(dA0, dA1, dtu, B, bOff + k * l, bOff + (k + 1) * l, C, y);
                     } else {
                         // odd n: the second lane reads B = C = 0, so it adds nothing
@@ -173,12 +184,11 @@ public final class SelectiveScan {
         }
 
         /**
-         * dA[t] = 2^(dt[t] * a2T[aOff .. aOff+V]) for every t, clamped to the normal range [2^-126, 2^127].
+         * dA[t] = 2^(dt[t] * a2) for every t (in place allowed), clamped to the normal range [2^-126, 2^127].
          * Written out here rather than in a helper: a separately compiled helper is not reliably inlined,
          * and a vector crossing a call boundary is boxed.
          */
-        private void exp2Scaled(float[] dt, float[] a2T, int aOff, float[] dA) {
-            FloatVector a2 = FloatVector.fromArray(S, a2T, aOff);
+        private void exp2Scaled(float[] dt, FloatVector a2, float[] dA) {
             FloatVector p0 = FloatVector.broadcast(S, P0), p1 = FloatVector.broadcast(S, P1), p2 = FloatVector.broadcast(S, P2);
             FloatVector p3 = FloatVector.broadcast(S, P3), p4 = FloatVector.broadcast(S, P4), p5 = FloatVector.broadcast(S, P5);
             for (int o = 0, end = l * V; o < end; o += V) {
@@ -321,7 +331,7 @@ public final class SelectiveScan {
                 java.util.Arrays.fill(sumA, 0f);
                 for (int k = 0; k < n; k++) {
                     int bk = bOff + k * l;
-                    exp2Scaled(dt, a2T, k * dPad + c0, dAs);
+                    exp2Scaled(dt, FloatVector.fromArray(S, a2T, k * dPad + c0), dAs);
                     scanStates(dAs, dtu, B, bk, hs);
                     reverseLane(gyT, B, C, bk, dAs, hs, dt, dtu, aT, k * dPad + c0, sumB, sumA, accB, accC, k * lv, gaLanes);
                     if (gAPart != null) for (int c = 0; c < nc; c++) gAPart[(bi * d + c0 + c) * n + k] = gaLanes[c];
