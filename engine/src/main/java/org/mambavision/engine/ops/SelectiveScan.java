@@ -234,30 +234,42 @@ public final class SelectiveScan {
         }
 
         /**
-         * Reverse sweep of one state lane: gh[t] = gy[t] C[t] + dA[t+1] gh[t+1], and its contributions
+         * Reverse sweep of state lanes k0 and k1 ({@code bk1 < 0}: k0 only): gh[t] = gy[t] C[t] + dA[t+1] gh[t+1], and
          * sumB[t] += gh B[t];  sumA[t] += gh h[t-1] dA[t] A;  accB[t] += gh dtu[t];  accC[t] += gy[t] h[t];
-         * gA (returned in gaLanes) = sum_t gh h[t-1] dA[t] dt[t].
+         * gA (into gaLanes[0 .. 2V)) = sum_t gh h[t-1] dA[t] dt[t].
          */
-        private void reverseLane(float[] gyT, float[] B, float[] C, int bk, float[] dA, float[] hs, float[] dt, float[] dtu,
-                                 float[] aT, int aOff, float[] sumB, float[] sumA, float[] accB, float[] accC, int accOff, float[] gaLanes) {
-            FloatVector a = FloatVector.fromArray(S, aT, aOff);
-            FloatVector gh = FloatVector.zero(S), dANext = FloatVector.zero(S), gA = FloatVector.zero(S);
-            boolean needB = accB != null, needC = accC != null;
+        private void reversePair(float[] gyT, int bk0, int bk1, float[] dA0, float[] dA1, float[] hs0, float[] hs1, float[] dt, float[] dtu,
+                                 int aOff0, int aOff1, float[] sumB, float[] sumA, float[] accB, float[] accC, int acc0, int acc1, float[] gaLanes) {
+            boolean two = bk1 >= 0, needB = accB != null, needC = accC != null;
+            FloatVector a0 = FloatVector.fromArray(S, aT, aOff0), a1 = two ? FloatVector.fromArray(S, aT, aOff1) : a0;
+            FloatVector gh0 = FloatVector.zero(S), next0 = gh0, gA0 = gh0, gh1 = gh0, next1 = gh0, gA1 = gh0;
             for (int t = l - 1; t >= 0; t--) {
                 int o = t * V;
-                FloatVector gyt = FloatVector.fromArray(S, gyT, o);
-                gh = gh.fma(dANext, gyt.mul(C[bk + t]));
-                if (needC) gyt.fma(FloatVector.fromArray(S, hs, o + V), FloatVector.fromArray(S, accC, accOff + o)).intoArray(accC, accOff + o);
-                if (needB) gh.fma(FloatVector.fromArray(S, dtu, o), FloatVector.fromArray(S, accB, accOff + o)).intoArray(accB, accOff + o);
-                gh.fma(FloatVector.broadcast(S, B[bk + t]), FloatVector.fromArray(S, sumB, o)).intoArray(sumB, o);
-                FloatVector dAt = FloatVector.fromArray(S, dA, o);
-                // q = d out / d (dt A) at step t = gh[t] h[t-1] dA[t]   (h[-1] = 0)
-                FloatVector q = gh.mul(FloatVector.fromArray(S, hs, o)).mul(dAt);
-                q.fma(a, FloatVector.fromArray(S, sumA, o)).intoArray(sumA, o);
-                gA = q.fma(FloatVector.fromArray(S, dt, o), gA);
-                dANext = dAt;
+                FloatVector gyt = FloatVector.fromArray(S, gyT, o), dtuT = FloatVector.fromArray(S, dtu, o), dtT = FloatVector.fromArray(S, dt, o);
+                gh0 = gh0.fma(next0, gyt.mul(C[bk0 + t]));
+                next0 = FloatVector.fromArray(S, dA0, o);
+                // q = d out / d (dt A) at step t = gh[t] h[t-1] dA[t]   (hs[t] holds h[t-1]; h[-1] = 0)
+                FloatVector q0 = gh0.mul(FloatVector.fromArray(S, hs0, o)).mul(next0);
+                FloatVector sb = gh0.fma(FloatVector.broadcast(S, B[bk0 + t]), FloatVector.fromArray(S, sumB, o));
+                FloatVector sa = q0.fma(a0, FloatVector.fromArray(S, sumA, o));
+                gA0 = q0.fma(dtT, gA0);
+                if (needC) gyt.fma(FloatVector.fromArray(S, hs0, o + V), FloatVector.fromArray(S, accC, acc0 + o)).intoArray(accC, acc0 + o);
+                if (needB) gh0.fma(dtuT, FloatVector.fromArray(S, accB, acc0 + o)).intoArray(accB, acc0 + o);
+                if (two) {
+                    gh1 = gh1.fma(next1, gyt.mul(C[bk1 + t]));
+                    next1 = FloatVector.fromArray(S, dA1, o);
+                    FloatVector q1 = gh1.mul(FloatVector.fromArray(S, hs1, o)).mul(next1);
+                    sb = gh1.fma(FloatVector.broadcast(S, B[bk1 + t]), sb);
+                    sa = q1.fma(a1, sa);
+                    gA1 = q1.fma(dtT, gA1);
+                    if (needC) gyt.fma(FloatVector.fromArray(S, hs1, o + V), FloatVector.fromArray(S, accC, acc1 + o)).intoArray(accC, acc1 + o);
+                    if (needB) gh1.fma(dtuT, FloatVector.fromArray(S, accB, acc1 + o)).intoArray(accB, acc1 + o);
+                }
+                sb.intoArray(sumB, o);
+                sa.intoArray(sumA, o);
             }
-            gA.intoArray(gaLanes, 0);
+            gA0.intoArray(gaLanes, 0);
+            gA1.intoArray(gaLanes, V);
         }
 
         private void mul(float[] a, float[] b, float[] out) {
@@ -315,12 +327,12 @@ public final class SelectiveScan {
             int bi = task / groups, g = task % groups;
             int lv = l * V;
             float[] x = new float[lv], dt = new float[lv], uT = new float[lv], dtu = new float[lv], gyT = new float[lv];
-            float[] hs = new float[lv + V], dAs = new float[lv];
+            float[] hs0 = new float[lv + V], hs1 = new float[lv + V], dA0 = new float[lv], dA1 = new float[lv];
             // sumB[t] = sum_k gh[k] B[k,t];  sumA[t] = sum_k gh[k] h[t-1,k] dA[t,k] A[k]  (per lane = channel)
             float[] sumB = new float[lv], sumA = new float[lv];
             // Lane-wise partial sums over the task's channels of gB and gC, (n, l, V); lanes summed at the end.
             float[] accB = gBPart != null ? new float[n * lv] : null, accC = gCPart != null ? new float[n * lv] : null;
-            float[] gaLanes = new float[V];
+            float[] gaLanes = new float[2 * V];
             int bOff = bi * n * l;
             for (int blk = blockStart(g), end = blockStart(g + 1); blk < end; blk++) {
                 int c0 = blk * V, nc = Math.min(V, d - c0);
@@ -329,12 +341,21 @@ public final class SelectiveScan {
                 mul(dt, uT, dtu);
                 java.util.Arrays.fill(sumB, 0f);
                 java.util.Arrays.fill(sumA, 0f);
-                for (int k = 0; k < n; k++) {
-                    int bk = bOff + k * l;
-                    exp2Scaled(dt, FloatVector.fromArray(S, a2T, k * dPad + c0), dAs);
-                    scanStates(dAs, dtu, B, bk, hs);
-                    reverseLane(gyT, B, C, bk, dAs, hs, dt, dtu, aT, k * dPad + c0, sumB, sumA, accB, accC, k * lv, gaLanes);
-                    if (gAPart != null) for (int c = 0; c < nc; c++) gAPart[(bi * d + c0 + c) * n + k] = gaLanes[c];
+                for (int k = 0; k < n; k += 2) {
+                    boolean two = k + 1 < n;
+                    int k1 = two ? k + 1 : k;
+                    exp2Scaled(dt, FloatVector.fromArray(S, a2T, k * dPad + c0), dA0);
+                    scanStates(dA0, dtu, B, bOff + k * l, hs0);
+                    if (two) {
+                        exp2Scaled(dt, FloatVector.fromArray(S, a2T, k1 * dPad + c0), dA1);
+                        scanStates(dA1, dtu, B, bOff + k1 * l, hs1);
+                    }
+                    reversePair(gyT, bOff + k * l, two ? bOff + k1 * l : -1, dA0, dA1, hs0, hs1, dt, dtu, k * dPad + c0, k1 * dPad + c0,
+                            sumB, sumA, accB, accC, k * lv, k1 * lv, gaLanes);
+                    if (gAPart != null) {
+                        for (int c = 0; c < nc; c++) gAPart[(bi * d + c0 + c) * n + k] = gaLanes[c];
+                        if (two) for (int c = 0; c < nc; c++) gAPart[(bi * d + c0 + c) * n + k1] = gaLanes[V + c];
+                    }
                 }
                 // gu = dt sumB + D gy;  gdt = u sumB + sumA, through the softplus: times sigmoid(x)
                 if (needDt) blockDtGrad(x, uT, sumB, sumA);
