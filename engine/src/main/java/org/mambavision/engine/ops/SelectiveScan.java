@@ -2,7 +2,6 @@ package org.mambavision.engine.ops;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
@@ -20,12 +19,15 @@ import org.mambavision.engine.Tensor;
  *
  * <p>Layout of the kernel: one task is a batch element and a group of channel blocks; a channel block is
  * {@code V} channels (one vector). Its inputs are transposed to time-major scratch ({@code [t][lane]}),
- * and the scan runs one state index {@code k} at a time over the whole sequence, so the state of a
+ * and the scan runs two state indices {@code k} at a time over the whole sequence, so each state of a
  * block is one vector in a register and the recurrence never needs a horizontal reduction.
- * {@code exp(dt A)} is evaluated as {@code 2^(dt * A log2 e)} with a polynomial (as the CUDA kernel does).
+ * {@code exp(dt A)} is evaluated as {@code 2^(dt * A log2 e)} with a polynomial (as the CUDA kernel does),
+ * in a separate pass per state index into an {@code l x V} buffer; the recurrence pass then reads it.
+ * The hot loops are small methods taking arrays, never vectors, so C2 inlines the Vector API calls
+ * reliably and no vector is boxed.
  *
  * <p>Backward: nothing but the inputs is saved. For each block and state index the forward of that one
- * state lane is recomputed over the sequence into an {@code l x V} buffer, then swept in reverse.
+ * state lane is recomputed over the sequence into {@code l x V} buffers (h and exp(dt A)), then swept in reverse.
  * That costs one extra forward, the same as checkpointing every 16-32 steps and recomputing the chunks,
  * but needs no checkpoint memory at all. Gradients of A, B, C, D and deltaBias are reductions over tasks:
  * each task writes its own partials, summed afterwards in a fixed order, so results are deterministic
