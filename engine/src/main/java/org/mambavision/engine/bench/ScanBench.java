@@ -1,0 +1,80 @@
+package org.mambavision.engine.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import org.mambavision.engine.Tape;
+import org.mambavision.engine.Tensor;
+import org.mambavision.engine.ops.SelectiveScan;
+
+/**
+ * Selective-scan throughput in state updates per second (b * d * l * n per call), at the shapes of
+ * MambaVision-T levels 2 and 3 with batch 32 windows.
+ */
+public final class ScanBench {
+    private ScanBench() {}
+
+    private static final int[][] SHAPES = {{32, 384, 196, 16}, {32, 160, 196, 8}}; // b, d, l, n
+
+    public static List<BenchRow> rows(Consumer<BenchRow> emit) {
+        List<BenchRow> rows = new ArrayList<>();
+        for (int[] s : SHAPES) {
+            int b = s[0], d = s[1], l = s[2], n = s[3];
+            String shape = "b" + b + " d" + d + " l" + l + " n" + n;
+            double updates = (double) b * d * l * n;
+            SplittableRandom rng = new SplittableRandom(42);
+            Tensor u = Tensor.randn(rng, 1f, b, d, l), delta = Tensor.uniform(rng, -3f, 1f, b, d, l);
+            Tensor A = Tensor.uniform(rng, -8f, -0.5f, d, n);
+            Tensor B = Tensor.randn(rng, 1f, b, n, l), C = Tensor.randn(rng, 1f, b, n, l);
+            Tensor D = Tensor.randn(rng, 1f, d), bias = Tensor.uniform(rng, -0.5f, 0.5f, d);
+            Tensor[] inputs = {u, delta, A, B, C, D, bias};
+
+            // Untimed warm-up of forward and backward first, so that C2 has compiled the kernels (JIT
+            // compilation competes for the same two cores).
+            for (Tensor t : inputs) t.requiresGrad(true);
+            float[] dy = Tensor.randn(rng, 1f, b, d, l).data;
+            for (int i = 0; i < 4; i++) {
+                Tape.clear();
+                Tape.backward(SelectiveScan.forward(u, delta, A, B, C, D, bias, true), dy);
+                for (Tensor t : inputs) t.grad = null;
+            }
+            for (Tensor t : inputs) t.requiresGrad(false);
+
+            double fwd = Timing.medianSeconds(3, 15, () -> {
+                try (var g = Tape.noGrad()) {
+                    SelectiveScan.forward(u, delta, A, B, C, D, bias, true);
+                }
+            });
+            emit(rows, emit, new BenchRow("scan_forward", shape, updates / fwd, "updates/s"));
+
+            // Backward alone: the recording forward runs before the timed region (untimed), then only
+            // Tape.backward is timed, once per iteration, all seven gradients required.
+            for (Tensor t : inputs) t.requiresGrad(true);
+            int warmup = 2, runs = 9;
+            double[] times = new double[runs];
+            for (int i = 0; i < warmup + runs; i++) {
+                for (Tensor t : inputs) t.grad = null;
+                Tape.clear();
+                Tensor y = SelectiveScan.forward(u, delta, A, B, C, D, bias, true);
+                long t0 = System.nanoTime();
+                Tape.backward(y, dy);
+                if (i >= warmup) times[i - warmup] = (System.nanoTime() - t0) * 1e-9;
+            }
+            for (Tensor t : inputs) t.requiresGrad(false);
+            java.util.Arrays.sort(times);
+            emit(rows, emit, new BenchRow("scan_backward", shape, updates / times[runs / 2], "updates/s"));
+        }
+        return rows;
+    }
+
+    private static void emit(List<BenchRow> rows, Consumer<BenchRow> emit, BenchRow row) {
+        rows.add(row);
+        emit.accept(row);
+    }
+
+    /** Prints the rows; for a quick run from the command line. */
+    public static void main(String[] args) {
+        rows(r -> System.out.println(r.toText()));
+    }
+}
