@@ -1,5 +1,6 @@
 package org.mambavision.engine.kernels;
 
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
@@ -35,16 +36,18 @@ public final class Gemm {
     /** Columns of the register block. */
     static final int NR = NRV * L;
     /** Depth of a packed block: A micro-panel (MR x KC) stays in L1, the B block (KC x NC) in L2. */
-    static final int KC = 256;
-    /** Largest tile of C per task. */
-    static final int MC_MAX = 192;
-    static final int NC_MAX = roundUp(576, NR);
+    static final int KC = Integer.getInteger("mv.gemm.kc", 256);
+    /** Rows of op(A) packed at a time (MC x KC floats stay in L2). */
+    static final int MC = Integer.getInteger("mv.gemm.mc", 192);
+    /** Largest tile of C per task: TM_MAX rows (several MC blocks sharing one packed B block) x NC_MAX columns. */
+    static final int TM_MAX = Integer.getInteger("mv.gemm.tm", 4 * MC);
+    static final int NC_MAX = roundUp(Integer.getInteger("mv.gemm.nc", 576), NR);
     /** Below this many flops the threads cost more than they save. */
     private static final long PARALLEL_FLOPS = 1L << 22;
 
     /** Per-thread packing buffers, reused across calls. */
     private static final class Workspace {
-        final float[] a = new float[MC_MAX * KC];
+        final float[] a = new float[MC * KC];
         final float[] b = new float[KC * NC_MAX];
         final float[] edge = new float[MR * NR];
     }
@@ -62,27 +65,44 @@ public final class Gemm {
             scale(M, N, beta, C, offC, ldc);
             return;
         }
-        long flops = 2L * M * N * K;
-        int minTasks = flops < PARALLEL_FLOPS ? 1 : 2 * Parallel.threads();
-        // Tile sizes: as large as the caches allow, split further until every thread has work.
-        int tilesM = ceilDiv(M, MC_MAX), tilesN = ceilDiv(N, NC_MAX);
-        int mc = roundUp(ceilDiv(M, tilesM), MR), nc = roundUp(ceilDiv(N, tilesN), NR);
-        while (ceilDiv(M, mc) * ceilDiv(N, nc) < minTasks) {
-            if (nc > NR && (nc >= mc || mc <= 4 * MR)) nc = roundUp(ceilDiv(N, ceilDiv(N, nc) + 1), NR);
-            else if (mc > MR) mc = roundUp(ceilDiv(M, ceilDiv(M, mc) + 1), MR);
-            else break;
-        }
-        final int tileM = mc, tileN = nc, nTilesN = ceilDiv(N, nc), nTiles = ceilDiv(M, mc) * nTilesN;
-        java.util.function.IntConsumer task = t -> {
+        int threads = 2L * M * N * K < PARALLEL_FLOPS ? 1 : Parallel.threads();
+        int[] tiles = tiles(M, N, threads);
+        final int tileM = tiles[0], tileN = tiles[1], nTilesN = ceilDiv(N, tileN), nTiles = ceilDiv(M, tileM) * nTilesN;
+        IntConsumer task = t -> {
             int i0 = (t / nTilesN) * tileM, j0 = (t % nTilesN) * tileN;
             tile(transA, transB, i0, Math.min(tileM, M - i0), j0, Math.min(tileN, N - j0), K,
                     A, offA, lda, B, offB, ldb, beta, C, offC, ldc);
         };
-        if (minTasks == 1) {
+        if (threads == 1) {
             for (int t = 0; t < nTiles; t++) task.accept(t);
         } else {
             Parallel.forEach(nTiles, task);
         }
+    }
+
+    /**
+     * Task tile {rows, cols} of C. Tiles start as large as the packed-B buffer and the re-use of a
+     * packed B block allow, are split (along the side whose split re-packs less) until there are two
+     * per thread, and the tile count is rounded to a multiple of the thread count for balance.
+     */
+    static int[] tiles(int M, int N, int threads) {
+        int tm = roundUp(ceilDiv(M, ceilDiv(M, TM_MAX)), MR), tn = roundUp(ceilDiv(N, ceilDiv(N, NC_MAX)), NR);
+        if (threads > 1) {
+            while (ceilDiv(M, tm) * ceilDiv(N, tn) < 2 * threads) {
+                // Splitting M re-packs B once more per tile and vice versa: split the larger side.
+                if (tm >= tn && tm > MR) tm = roundUp(ceilDiv(M, ceilDiv(M, tm) + 1), MR);
+                else if (tn > NR) tn = roundUp(ceilDiv(N, ceilDiv(N, tn) + 1), NR);
+                else if (tm > MR) tm = roundUp(ceilDiv(M, ceilDiv(M, tm) + 1), MR);
+                else break;
+            }
+            int nN = ceilDiv(N, tn), nM = ceilDiv(M, tm);
+            if ((nM * nN) % threads != 0 && tm > 4 * MR) {
+                int want = ceilDiv(nM * nN, threads) * threads;
+                int nM2 = ceilDiv(want, nN), tm2 = roundUp(ceilDiv(M, nM2), MR);
+                if ((ceilDiv(M, tm2) * nN) % threads == 0) tm = tm2;
+            }
+        }
+        return new int[] {tm, tn};
     }
 
     /** Plain triple loop with the same contract as {@link #sgemm}; for tests. */
@@ -122,22 +142,26 @@ public final class Gemm {
         for (int k0 = 0; k0 < K; k0 += KC) {
             int kc = Math.min(KC, K - k0);
             float blockBeta = k0 == 0 ? beta : 1f;
-            for (int i = 0; i < mc; i += MR) {
-                packPanel(A, offA + k0 * aK + (i0 + i) * aI, aK, aI, kc, Math.min(MR, mc - i), MR, ap, i * kc);
-            }
             for (int j = 0; j < nc; j += NR) {
                 packPanel(B, offB + k0 * bK + (j0 + j) * bJ, bK, bJ, kc, Math.min(NR, nc - j), NR, bp, j * kc);
             }
-            for (int i = 0; i < mc; i += MR) {
-                int rows = Math.min(MR, mc - i);
-                for (int j = 0; j < nc; j += NR) {
-                    int cols = Math.min(NR, nc - j);
-                    int c = offC + (i0 + i) * ldc + j0 + j;
-                    if (rows == MR && cols == NR) {
-                        kernel(kc, ap, i * kc, bp, j * kc, C, c, ldc, blockBeta);
-                    } else {
-                        kernel(kc, ap, i * kc, bp, j * kc, w.edge, 0, NR, 0f);
-                        mergeEdge(w.edge, rows, cols, C, c, ldc, blockBeta);
+            // The packed B block is reused by every MC-row block of the tile; the A block stays in L2.
+            for (int ib = 0; ib < mc; ib += MC) {
+                int mb = Math.min(MC, mc - ib);
+                for (int i = 0; i < mb; i += MR) {
+                    packPanel(A, offA + k0 * aK + (i0 + ib + i) * aI, aK, aI, kc, Math.min(MR, mb - i), MR, ap, i * kc);
+                }
+                for (int i = 0; i < mb; i += MR) {
+                    int rows = Math.min(MR, mb - i);
+                    for (int j = 0; j < nc; j += NR) {
+                        int cols = Math.min(NR, nc - j);
+                        int c = offC + (i0 + ib + i) * ldc + j0 + j;
+                        if (rows == MR && cols == NR) {
+                            kernel(kc, ap, i * kc, bp, j * kc, C, c, ldc, blockBeta);
+                        } else {
+                            kernel(kc, ap, i * kc, bp, j * kc, w.edge, 0, NR, 0f);
+                            mergeEdge(w.edge, rows, cols, C, c, ldc, blockBeta);
+                        }
                     }
                 }
             }
@@ -199,7 +223,7 @@ public final class Gemm {
             int ci = c + r * ldc, ei = r * NR;
             for (int x = 0; x < cols; x++) {
                 float v = edge[ei + x];
-                C[ci + x] = beta == 0 ? v : beta == 1 ? C[ci + x] + v : Math.fma(C[ci + x], beta, v);
+                C[ci + x] = beta == 0 ? v : Math.fma(C[ci + x], beta, v);
             }
         }
     }
@@ -235,31 +259,28 @@ public final class Gemm {
             x = FloatVector.broadcast(S, a[ia + 7]);
             c70 = x.fma(b0, c70); c71 = x.fma(b1, c71); c72 = x.fma(b2, c72);
         }
-        storeRow(c, pc, beta, c00, c01, c02);
-        storeRow(c, pc + ldc, beta, c10, c11, c12);
-        storeRow(c, pc + 2 * ldc, beta, c20, c21, c22);
-        storeRow(c, pc + 3 * ldc, beta, c30, c31, c32);
-        storeRow(c, pc + 4 * ldc, beta, c40, c41, c42);
-        storeRow(c, pc + 5 * ldc, beta, c50, c51, c52);
-        storeRow(c, pc + 6 * ldc, beta, c60, c61, c62);
-        storeRow(c, pc + 7 * ldc, beta, c70, c71, c72);
-    }
-
-    private static void storeRow(float[] c, int p, float beta, FloatVector v0, FloatVector v1, FloatVector v2) {
-        if (beta == 0) {
-            v0.intoArray(c, p);
-            v1.intoArray(c, p + L);
-            v2.intoArray(c, p + 2 * L);
-        } else if (beta == 1) {
-            FloatVector.fromArray(S, c, p).add(v0).intoArray(c, p);
-            FloatVector.fromArray(S, c, p + L).add(v1).intoArray(c, p + L);
-            FloatVector.fromArray(S, c, p + 2 * L).add(v2).intoArray(c, p + 2 * L);
-        } else {
+        // Stores are written out (no helper taking vectors) so that nothing is boxed: C2 does not
+        // inline a helper into a method this large. beta == 1 goes through fma too: C*1 + acc is exact.
+        int p0 = pc, p1 = p0 + ldc, p2 = p1 + ldc, p3 = p2 + ldc, p4 = p3 + ldc, p5 = p4 + ldc, p6 = p5 + ldc, p7 = p6 + ldc;
+        if (beta != 0) {
             FloatVector vb = FloatVector.broadcast(S, beta);
-            FloatVector.fromArray(S, c, p).fma(vb, v0).intoArray(c, p);
-            FloatVector.fromArray(S, c, p + L).fma(vb, v1).intoArray(c, p + L);
-            FloatVector.fromArray(S, c, p + 2 * L).fma(vb, v2).intoArray(c, p + 2 * L);
+            c00 = FloatVector.fromArray(S, c, p0).fma(vb, c00); c01 = FloatVector.fromArray(S, c, p0 + L).fma(vb, c01); c02 = FloatVector.fromArray(S, c, p0 + 2 * L).fma(vb, c02);
+            c10 = FloatVector.fromArray(S, c, p1).fma(vb, c10); c11 = FloatVector.fromArray(S, c, p1 + L).fma(vb, c11); c12 = FloatVector.fromArray(S, c, p1 + 2 * L).fma(vb, c12);
+            c20 = FloatVector.fromArray(S, c, p2).fma(vb, c20); c21 = FloatVector.fromArray(S, c, p2 + L).fma(vb, c21); c22 = FloatVector.fromArray(S, c, p2 + 2 * L).fma(vb, c22);
+            c30 = FloatVector.fromArray(S, c, p3).fma(vb, c30); c31 = FloatVector.fromArray(S, c, p3 + L).fma(vb, c31); c32 = FloatVector.fromArray(S, c, p3 + 2 * L).fma(vb, c32);
+            c40 = FloatVector.fromArray(S, c, p4).fma(vb, c40); c41 = FloatVector.fromArray(S, c, p4 + L).fma(vb, c41); c42 = FloatVector.fromArray(S, c, p4 + 2 * L).fma(vb, c42);
+            c50 = FloatVector.fromArray(S, c, p5).fma(vb, c50); c51 = FloatVector.fromArray(S, c, p5 + L).fma(vb, c51); c52 = FloatVector.fromArray(S, c, p5 + 2 * L).fma(vb, c52);
+            c60 = FloatVector.fromArray(S, c, p6).fma(vb, c60); c61 = FloatVector.fromArray(S, c, p6 + L).fma(vb, c61); c62 = FloatVector.fromArray(S, c, p6 + 2 * L).fma(vb, c62);
+            c70 = FloatVector.fromArray(S, c, p7).fma(vb, c70); c71 = FloatVector.fromArray(S, c, p7 + L).fma(vb, c71); c72 = FloatVector.fromArray(S, c, p7 + 2 * L).fma(vb, c72);
         }
+        c00.intoArray(c, p0); c01.intoArray(c, p0 + L); c02.intoArray(c, p0 + 2 * L);
+        c10.intoArray(c, p1); c11.intoArray(c, p1 + L); c12.intoArray(c, p1 + 2 * L);
+        c20.intoArray(c, p2); c21.intoArray(c, p2 + L); c22.intoArray(c, p2 + 2 * L);
+        c30.intoArray(c, p3); c31.intoArray(c, p3 + L); c32.intoArray(c, p3 + 2 * L);
+        c40.intoArray(c, p4); c41.intoArray(c, p4 + L); c42.intoArray(c, p4 + 2 * L);
+        c50.intoArray(c, p5); c51.intoArray(c, p5 + L); c52.intoArray(c, p5 + 2 * L);
+        c60.intoArray(c, p6); c61.intoArray(c, p6 + L); c62.intoArray(c, p6 + 2 * L);
+        c70.intoArray(c, p7); c71.intoArray(c, p7 + L); c72.intoArray(c, p7 + 2 * L);
     }
 
     private static int ceilDiv(int a, int b) {
