@@ -2,6 +2,7 @@ package org.mambavision.engine.kernels;
 
 import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
 
@@ -13,16 +14,20 @@ import org.mambavision.engine.Parallel;
  *
  * <p>Layout of the fast path (GotoBLAS/BLIS style):
  * <ul>
- *   <li>C is cut into tiles of at most {@link #MC_MAX} x {@link #NC_MAX}; each tile is one task of
- *       {@link Parallel#forEach}. A task owns its tile for the whole K loop, so every element of C is
- *       computed by one thread with a fixed K order: results do not depend on the thread count.</li>
- *   <li>For each K block of {@link #KC}, the task packs op(A) rows into micro-panels of {@link #MR}
- *       rows ([k][MR] order) and op(B) columns into micro-panels of {@link #NR} columns ([k][NR]),
- *       zero-padded at the edges, into per-thread buffers. The four transpose cases differ only in
- *       the packing, never in the micro-kernel.</li>
+ *   <li>C is cut into tiles of at most {@link #TM_MAX} x {@link #NC_MAX} (see {@link #tiles}); each tile
+ *       is one task of {@link Parallel#forEach}. A task owns its tile for the whole K loop, so every
+ *       element of C is computed by one thread with a fixed K order, and the arithmetic per element does
+ *       not depend on the tiling: results are bitwise identical for any thread count.</li>
+ *   <li>For each K block of {@link #KC}, the task packs its op(B) columns into micro-panels of
+ *       {@link #NR} columns ([k][NR] order), then, {@link #MC} rows at a time, op(A) rows into
+ *       micro-panels of {@link #MR} rows ([k][MR]); edges are zero-padded. Buffers are per thread and
+ *       reused. The four transpose cases differ only in the packing (contiguous copies, or 8 x 16
+ *       in-register transposes), never in the micro-kernel.</li>
  *   <li>The micro-kernel keeps an MR x NR block of C (8 rows x 3 vectors) in registers and does one
- *       broadcast-FMA per accumulator per k.</li>
+ *       broadcast-FMA per accumulator per k; partial edge blocks go through a small scratch tile.</li>
+ *   <li>Problems under {@link #PARALLEL_FLOPS} run on the calling thread.</li>
  * </ul>
+ * Block sizes can be overridden for tuning with -Dmv.gemm.kc / mc / tm / nc.
  */
 public final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -36,9 +41,9 @@ public final class Gemm {
     /** Columns of the register block. */
     static final int NR = NRV * L;
     /** Depth of a packed block: A micro-panel (MR x KC) stays in L1, the B block (KC x NC) in L2. */
-    static final int KC = Integer.getInteger("mv.gemm.kc", 256);
+    static final int KC = Integer.getInteger("mv.gemm.kc", 192);
     /** Rows of op(A) packed at a time (MC x KC floats stay in L2). */
-    static final int MC = Integer.getInteger("mv.gemm.mc", 192);
+    static final int MC = Integer.getInteger("mv.gemm.mc", 240);
     /** Largest tile of C per task: TM_MAX rows (several MC blocks sharing one packed B block) x NC_MAX columns. */
     static final int TM_MAX = Integer.getInteger("mv.gemm.tm", 4 * MC);
     static final int NC_MAX = roundUp(Integer.getInteger("mv.gemm.nc", 576), NR);
@@ -204,7 +209,36 @@ public final class Gemm {
     /** dst[d + k*dstStride + r] = src[s + r*ld + k] for r < 8: eight rows, read along k, written interleaved. */
     private static void transpose8(float[] src, int s, int ld, int kc, float[] dst, int d, int dstStride) {
         int s0 = s, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld, s4 = s3 + ld, s5 = s4 + ld, s6 = s5 + ld, s7 = s6 + ld;
-        for (int k = 0; k < kc; k++) {
+        int k = 0;
+        if (L == 16) {
+            // 8 rows x 16 k per step, transposed in registers by three rounds of two-vector permutes;
+            // each result vector holds two consecutive k of the eight rows.
+            boolean dense = dstStride == 8;
+            for (; k + 16 <= kc; k += 16) {
+                FloatVector r0 = FloatVector.fromArray(S, src, s0 + k), r1 = FloatVector.fromArray(S, src, s1 + k);
+                FloatVector r2 = FloatVector.fromArray(S, src, s2 + k), r3 = FloatVector.fromArray(S, src, s3 + k);
+                FloatVector r4 = FloatVector.fromArray(S, src, s4 + k), r5 = FloatVector.fromArray(S, src, s5 + k);
+                FloatVector r6 = FloatVector.fromArray(S, src, s6 + k), r7 = FloatVector.fromArray(S, src, s7 + k);
+                FloatVector a0 = ZIP1_LO.selectFrom(r0, r1), a1 = ZIP1_HI.selectFrom(r0, r1);
+                FloatVector a2 = ZIP1_LO.selectFrom(r2, r3), a3 = ZIP1_HI.selectFrom(r2, r3);
+                FloatVector a4 = ZIP1_LO.selectFrom(r4, r5), a5 = ZIP1_HI.selectFrom(r4, r5);
+                FloatVector a6 = ZIP1_LO.selectFrom(r6, r7), a7 = ZIP1_HI.selectFrom(r6, r7);
+                FloatVector b0 = ZIP2_LO.selectFrom(a0, a2), b1 = ZIP2_HI.selectFrom(a0, a2);
+                FloatVector b2 = ZIP2_LO.selectFrom(a1, a3), b3 = ZIP2_HI.selectFrom(a1, a3);
+                FloatVector b4 = ZIP2_LO.selectFrom(a4, a6), b5 = ZIP2_HI.selectFrom(a4, a6);
+                FloatVector b6 = ZIP2_LO.selectFrom(a5, a7), b7 = ZIP2_HI.selectFrom(a5, a7);
+                int o = d + k * dstStride;
+                storeKPair(ZIP4_LO.selectFrom(b0, b4), dst, o, dstStride, dense);
+                storeKPair(ZIP4_HI.selectFrom(b0, b4), dst, o + 2 * dstStride, dstStride, dense);
+                storeKPair(ZIP4_LO.selectFrom(b1, b5), dst, o + 4 * dstStride, dstStride, dense);
+                storeKPair(ZIP4_HI.selectFrom(b1, b5), dst, o + 6 * dstStride, dstStride, dense);
+                storeKPair(ZIP4_LO.selectFrom(b2, b6), dst, o + 8 * dstStride, dstStride, dense);
+                storeKPair(ZIP4_HI.selectFrom(b2, b6), dst, o + 10 * dstStride, dstStride, dense);
+                storeKPair(ZIP4_LO.selectFrom(b3, b7), dst, o + 12 * dstStride, dstStride, dense);
+                storeKPair(ZIP4_HI.selectFrom(b3, b7), dst, o + 14 * dstStride, dstStride, dense);
+            }
+        }
+        for (; k < kc; k++) {
             int o = d + k * dstStride;
             dst[o] = src[s0 + k];
             dst[o + 1] = src[s1 + k];
@@ -216,6 +250,36 @@ public final class Gemm {
             dst[o + 7] = src[s7 + k];
         }
     }
+
+    /** Lanes 0-7 (one k) go to dst[o..o+8), lanes 8-15 (the next k) to dst[o+stride..o+stride+8). */
+    private static void storeKPair(FloatVector v, float[] dst, int o, int stride, boolean dense) {
+        if (dense) {
+            v.intoArray(dst, o);
+        } else {
+            v.intoArray(dst, o, LOW_HALF);
+            v.intoArray(dst, o + stride - 8, HIGH_HALF);
+        }
+    }
+
+    /**
+     * Index vectors for one round of an in-register transpose: pairs of source vectors (X, Y) whose
+     * lanes hold blocks of {@code b} rows are merged into blocks of 2b rows; LO takes the first half of
+     * the k range, HI the second. Index i < 16 selects X[i], i >= 16 selects Y[i - 16].
+     */
+    private static FloatVector zipIndex(int b, boolean high) {
+        float[] idx = new float[L];
+        for (int l = 0; l < L; l++) {
+            int group = l / (2 * b), within = l % (2 * b);
+            idx[l] = (within / b) * L + group * b + within % b + (high ? L / 2 : 0);
+        }
+        return FloatVector.fromArray(S, idx, 0);
+    }
+
+    private static final FloatVector ZIP1_LO = L == 16 ? zipIndex(1, false) : null, ZIP1_HI = L == 16 ? zipIndex(1, true) : null;
+    private static final FloatVector ZIP2_LO = L == 16 ? zipIndex(2, false) : null, ZIP2_HI = L == 16 ? zipIndex(2, true) : null;
+    private static final FloatVector ZIP4_LO = L == 16 ? zipIndex(4, false) : null, ZIP4_HI = L == 16 ? zipIndex(4, true) : null;
+    private static final VectorMask<Float> LOW_HALF = VectorMask.fromLong(S, (1L << (L / 2)) - 1);
+    private static final VectorMask<Float> HIGH_HALF = LOW_HALF.not();
 
     /** Writes a partial tile computed into {@code edge} (ld NR) into C with the same arithmetic as the kernel. */
     private static void mergeEdge(float[] edge, int rows, int cols, float[] C, int c, int ldc, float beta) {

@@ -78,6 +78,7 @@ class GemmTest {
         checkCase(false, false, 300, 700, 530, 0f, false);
         checkCase(true, false, 200, 260, 1100, 1f, false);
         checkCase(false, true, 500, 100, 300, 0f, false);
+        checkCase(true, true, 1000, 50, 300, 1f, false); // tiles taller than one packed A block
     }
 
     @Test
