@@ -1,34 +1,357 @@
 package org.mambavision.engine.kernels;
 
+import java.util.function.IntConsumer;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
 
 /**
  * Single-precision matrix multiply: C = op(A) * op(B) + beta * C, with op(A) of shape M x K and
  * op(B) of shape K x N, row-major with leading dimensions lda, ldb, ldc.
  * transA: A is stored K x M (op(A) = A^T); transB: B is stored N x K.
+ * beta == 0 means C is overwritten and never read (NaNs in C do not propagate).
  *
- * <p>Reference implementation (row-parallel, scalar); to be replaced by the packed,
- * register-blocked Vector API kernel with the same signature.
+ * <p>Layout of the fast path (GotoBLAS/BLIS style):
+ * <ul>
+ *   <li>C is cut into tiles of at most {@link #TM_MAX} x {@link #NC_MAX} (see {@link #tiles}); each tile
+ *       is one task of {@link Parallel#forEach}. A task owns its tile for the whole K loop, so every
+ *       element of C is computed by one thread with a fixed K order, and the arithmetic per element does
+ *       not depend on the tiling: results are bitwise identical for any thread count.</li>
+ *   <li>For each K block of {@link #KC}, the task packs its op(B) columns into micro-panels of
+ *       {@link #NR} columns ([k][NR] order), then, {@link #MC} rows at a time, op(A) rows into
+ *       micro-panels of {@link #MR} rows ([k][MR]); edges are zero-padded. Buffers are per thread and
+ *       reused. The four transpose cases differ only in the packing (contiguous copies, or 8 x 16
+ *       in-register transposes), never in the micro-kernel.</li>
+ *   <li>The micro-kernel keeps an MR x NR block of C (8 rows x 3 vectors) in registers and does one
+ *       broadcast-FMA per accumulator per k; partial edge blocks go through a small scratch tile.</li>
+ *   <li>Problems under {@link #PARALLEL_FLOPS} run on the calling thread.</li>
+ * </ul>
+ * Block sizes can be overridden for tuning with -Dmv.gemm.kc / mc / tm / nc.
  */
 public final class Gemm {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
+    private static final int L = S.length();
+
+    /** Rows of the register block (broadcast operands). */
+    static final int MR = 8;
+    /** Vectors per row of the register block: 8 x 3 = 24 accumulators fit AVX-512's 32 registers. */
+    private static final int NRV = 3;
+    /** Columns of the register block. */
+    static final int NR = NRV * L;
+    /** Depth of a packed block: A micro-panel (MR x KC) stays in L1, the B block (KC x NC) in L2. */
+    static final int KC = Integer.getInteger("mv.gemm.kc", 192);
+    /** Rows of op(A) packed at a time (MC x KC floats stay in L2). */
+    static final int MC = Integer.getInteger("mv.gemm.mc", 240);
+    /** Largest tile of C per task: TM_MAX rows (several MC blocks sharing one packed B block) x NC_MAX columns. */
+    static final int TM_MAX = Integer.getInteger("mv.gemm.tm", 4 * MC);
+    static final int NC_MAX = roundUp(Integer.getInteger("mv.gemm.nc", 576), NR);
+    /** Below this many flops the threads cost more than they save. */
+    private static final long PARALLEL_FLOPS = 1L << 22;
+
+    /** Per-thread packing buffers, reused across calls. */
+    private static final class Workspace {
+        final float[] a = new float[MC * KC];
+        final float[] b = new float[KC * NC_MAX];
+        final float[] edge = new float[MR * NR];
+    }
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
     private Gemm() {}
 
     public static void sgemm(boolean transA, boolean transB, int M, int N, int K,
                              float[] A, int offA, int lda, float[] B, int offB, int ldb,
                              float beta, float[] C, int offC, int ldc) {
-        Parallel.forRange(M, 4, (m0, m1) -> {
-            for (int i = m0; i < m1; i++) {
-                int ci = offC + i * ldc;
-                for (int j = 0; j < N; j++) {
-                    float s = 0;
-                    for (int k = 0; k < K; k++) {
-                        float a = transA ? A[offA + k * lda + i] : A[offA + i * lda + k];
-                        float b = transB ? B[offB + j * ldb + k] : B[offB + k * ldb + j];
-                        s += a * b;
+        if (M < 0 || N < 0 || K < 0) throw new IllegalArgumentException("sgemm: negative size " + M + "x" + N + "x" + K);
+        if (M == 0 || N == 0) return;
+        if (K == 0) {
+            scale(M, N, beta, C, offC, ldc);
+            return;
+        }
+        int threads = 2L * M * N * K < PARALLEL_FLOPS ? 1 : Parallel.threads();
+        int[] tiles = tiles(M, N, threads);
+        final int tileM = tiles[0], tileN = tiles[1], nTilesN = ceilDiv(N, tileN), nTiles = ceilDiv(M, tileM) * nTilesN;
+        IntConsumer task = t -> {
+            int i0 = (t / nTilesN) * tileM, j0 = (t % nTilesN) * tileN;
+            tile(transA, transB, i0, Math.min(tileM, M - i0), j0, Math.min(tileN, N - j0), K,
+                    A, offA, lda, B, offB, ldb, beta, C, offC, ldc);
+        };
+        if (threads == 1) {
+            for (int t = 0; t < nTiles; t++) task.accept(t);
+        } else {
+            Parallel.forEach(nTiles, task);
+        }
+    }
+
+    /**
+     * Task tile {rows, cols} of C. Tiles start as large as the packed-B buffer and the re-use of a
+     * packed B block allow, are split (along the side whose split re-packs less) until there are two
+     * per thread, and the tile count is rounded to a multiple of the thread count for balance.
+     */
+    static int[] tiles(int M, int N, int threads) {
+        int tm = roundUp(ceilDiv(M, ceilDiv(M, TM_MAX)), MR), tn = roundUp(ceilDiv(N, ceilDiv(N, NC_MAX)), NR);
+        if (threads > 1) {
+            while (ceilDiv(M, tm) * ceilDiv(N, tn) < 2 * threads) {
+                // Splitting M re-packs B once more per tile and vice versa: split the larger side.
+                if (tm >= tn && tm > MR) tm = roundUp(ceilDiv(M, ceilDiv(M, tm) + 1), MR);
+                else if (tn > NR) tn = roundUp(ceilDiv(N, ceilDiv(N, tn) + 1), NR);
+                else if (tm > MR) tm = roundUp(ceilDiv(M, ceilDiv(M, tm) + 1), MR);
+                else break;
+            }
+            int nN = ceilDiv(N, tn), nM = ceilDiv(M, tm);
+            if ((nM * nN) % threads != 0 && tm > 4 * MR) {
+                int want = ceilDiv(nM * nN, threads) * threads;
+                int nM2 = ceilDiv(want, nN), tm2 = roundUp(ceilDiv(M, nM2), MR);
+                if ((ceilDiv(M, tm2) * nN) % threads == 0) tm = tm2;
+            }
+        }
+        return new int[] {tm, tn};
+    }
+
+    /** Plain triple loop with the same contract as {@link #sgemm}; for tests. */
+    public static void reference(boolean transA, boolean transB, int M, int N, int K,
+                                 float[] A, int offA, int lda, float[] B, int offB, int ldb,
+                                 float beta, float[] C, int offC, int ldc) {
+        for (int i = 0; i < M; i++) {
+            for (int j = 0; j < N; j++) {
+                float s = 0;
+                for (int k = 0; k < K; k++) {
+                    float a = transA ? A[offA + k * lda + i] : A[offA + i * lda + k];
+                    float b = transB ? B[offB + j * ldb + k] : B[offB + k * ldb + j];
+                    s += a * b;
+                }
+                int c = offC + i * ldc + j;
+                C[c] = beta == 0 ? s : s + beta * C[c];
+            }
+        }
+    }
+
+    private static void scale(int M, int N, float beta, float[] C, int offC, int ldc) {
+        for (int i = 0; i < M; i++) {
+            int c = offC + i * ldc;
+            for (int j = 0; j < N; j++) C[c + j] = beta == 0 ? 0f : beta * C[c + j];
+        }
+    }
+
+    /** Computes the mc x nc tile of C at (i0, j0) over the whole K range, block by block. */
+    private static void tile(boolean transA, boolean transB, int i0, int mc, int j0, int nc, int K,
+                             float[] A, int offA, int lda, float[] B, int offB, int ldb,
+                             float beta, float[] C, int offC, int ldc) {
+        Workspace w = WORKSPACE.get();
+        float[] ap = w.a, bp = w.b;
+        // Element (k, i) of op(A) sits at A[aBase + k*aK + i*aI]; likewise (k, j) of op(B).
+        int aK = transA ? lda : 1, aI = transA ? 1 : lda;
+        int bK = transB ? 1 : ldb, bJ = transB ? ldb : 1;
+        for (int k0 = 0; k0 < K; k0 += KC) {
+            int kc = Math.min(KC, K - k0);
+            float blockBeta = k0 == 0 ? beta : 1f;
+            for (int j = 0; j < nc; j += NR) {
+                packPanel(B, offB + k0 * bK + (j0 + j) * bJ, bK, bJ, kc, Math.min(NR, nc - j), NR, bp, j * kc);
+            }
+            // The packed B block is reused by every MC-row block of the tile; the A block stays in L2.
+            for (int ib = 0; ib < mc; ib += MC) {
+                int mb = Math.min(MC, mc - ib);
+                for (int i = 0; i < mb; i += MR) {
+                    packPanel(A, offA + k0 * aK + (i0 + ib + i) * aI, aK, aI, kc, Math.min(MR, mb - i), MR, ap, i * kc);
+                }
+                for (int i = 0; i < mb; i += MR) {
+                    int rows = Math.min(MR, mb - i);
+                    for (int j = 0; j < nc; j += NR) {
+                        int cols = Math.min(NR, nc - j);
+                        int c = offC + (i0 + ib + i) * ldc + j0 + j;
+                        if (rows == MR && cols == NR) {
+                            kernel(kc, ap, i * kc, bp, j * kc, C, c, ldc, blockBeta);
+                        } else {
+                            kernel(kc, ap, i * kc, bp, j * kc, w.edge, 0, NR, 0f);
+                            mergeEdge(w.edge, rows, cols, C, c, ldc, blockBeta);
+                        }
                     }
-                    C[ci + j] = beta == 0 ? s : s + beta * C[ci + j];
                 }
             }
-        });
+        }
+    }
+
+    /**
+     * Packs a micro-panel of {@code count} (<= width) lines into dst[d + k*width + x] for k < kc,
+     * x < width, zero-filling x >= count. Element (k, x) of the source is src[s + k*strideK + x*strideX].
+     */
+    private static void packPanel(float[] src, int s, int strideK, int strideX, int kc, int count, int width,
+                                  float[] dst, int d) {
+        if (count == width && strideX == 1) {
+            copyRows(src, s, strideK, kc, width, dst, d);
+        } else if (count == width && strideK == 1 && width % 8 == 0) {
+            for (int x = 0; x < width; x += 8) transpose8(src, s + x * strideX, strideX, kc, dst, d + x, width);
+        } else {
+            for (int k = 0; k < kc; k++) {
+                int o = d + k * width;
+                for (int x = 0; x < count; x++) dst[o + x] = src[s + k * strideK + x * strideX];
+                for (int x = count; x < width; x++) dst[o + x] = 0f;
+            }
+        }
+    }
+
+    /** dst[d + k*width + x] = src[s + k*ld + x]: a panel whose lines are already contiguous. */
+    private static void copyRows(float[] src, int s, int ld, int kc, int width, float[] dst, int d) {
+        if (width == MR && S8.length() == MR) {
+            for (int k = 0; k < kc; k++) FloatVector.fromArray(S8, src, s + k * ld).intoArray(dst, d + k * MR);
+        } else if (width % L == 0) {
+            for (int k = 0; k < kc; k++) {
+                int si = s + k * ld, di = d + k * width;
+                for (int x = 0; x < width; x += L) FloatVector.fromArray(S, src, si + x).intoArray(dst, di + x);
+            }
+        } else {
+            for (int k = 0; k < kc; k++) System.arraycopy(src, s + k * ld, dst, d + k * width, width);
+        }
+    }
+
+    /** dst[d + k*dstStride + r] = src[s + r*ld + k] for r < 8: eight rows, read along k, written interleaved. */
+    private static void transpose8(float[] src, int s, int ld, int kc, float[] dst, int d, int dstStride) {
+        int s0 = s, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld, s4 = s3 + ld, s5 = s4 + ld, s6 = s5 + ld, s7 = s6 + ld;
+        int k = 0;
+        if (L == 16) {
+            // 8 rows x 16 k per step, transposed in registers by three rounds of two-vector permutes;
+            // each result vector holds two consecutive k of the eight rows.
+            boolean dense = dstStride == 8;
+            for (; k + 16 <= kc; k += 16) {
+                FloatVector r0 = FloatVector.fromArray(S, src, s0 + k), r1 = FloatVector.fromArray(S, src, s1 + k);
+                FloatVector r2 = FloatVector.fromArray(S, src, s2 + k), r3 = FloatVector.fromArray(S, src, s3 + k);
+                FloatVector r4 = FloatVector.fromArray(S, src, s4 + k), r5 = FloatVector.fromArray(S, src, s5 + k);
+                FloatVector r6 = FloatVector.fromArray(S, src, s6 + k), r7 = FloatVector.fromArray(S, src, s7 + k);
+                FloatVector a0 = ZIP1_LO.selectFrom(r0, r1), a1 = ZIP1_HI.selectFrom(r0, r1);
+                FloatVector a2 = ZIP1_LO.selectFrom(r2, r3), a3 = ZIP1_HI.selectFrom(r2, r3);
+                FloatVector a4 = ZIP1_LO.selectFrom(r4, r5), a5 = ZIP1_HI.selectFrom(r4, r5);
+                FloatVector a6 = ZIP1_LO.selectFrom(r6, r7), a7 = ZIP1_HI.selectFrom(r6, r7);
+                FloatVector b0 = ZIP2_LO.selectFrom(a0, a2), b1 = ZIP2_HI.selectFrom(a0, a2);
+                FloatVector b2 = ZIP2_LO.selectFrom(a1, a3), b3 = ZIP2_HI.selectFrom(a1, a3);
+                FloatVector b4 = ZIP2_LO.selectFrom(a4, a6), b5 = ZIP2_HI.selectFrom(a4, a6);
+                FloatVector b6 = ZIP2_LO.selectFrom(a5, a7), b7 = ZIP2_HI.selectFrom(a5, a7);
+                int o = d + k * dstStride;
+                storeKPair(ZIP4_LO.selectFrom(b0, b4), dst, o, dstStride, dense);
+                storeKPair(ZIP4_HI.selectFrom(b0, b4), dst, o + 2 * dstStride, dstStride, dense);
+                storeKPair(ZIP4_LO.selectFrom(b1, b5), dst, o + 4 * dstStride, dstStride, dense);
+                storeKPair(ZIP4_HI.selectFrom(b1, b5), dst, o + 6 * dstStride, dstStride, dense);
+                storeKPair(ZIP4_LO.selectFrom(b2, b6), dst, o + 8 * dstStride, dstStride, dense);
+                storeKPair(ZIP4_HI.selectFrom(b2, b6), dst, o + 10 * dstStride, dstStride, dense);
+                storeKPair(ZIP4_LO.selectFrom(b3, b7), dst, o + 12 * dstStride, dstStride, dense);
+                storeKPair(ZIP4_HI.selectFrom(b3, b7), dst, o + 14 * dstStride, dstStride, dense);
+            }
+        }
+        for (; k < kc; k++) {
+            int o = d + k * dstStride;
+            dst[o] = src[s0 + k];
+            dst[o + 1] = src[s1 + k];
+            dst[o + 2] = src[s2 + k];
+            dst[o + 3] = src[s3 + k];
+            dst[o + 4] = src[s4 + k];
+            dst[o + 5] = src[s5 + k];
+            dst[o + 6] = src[s6 + k];
+            dst[o + 7] = src[s7 + k];
+        }
+    }
+
+    /** Lanes 0-7 (one k) go to dst[o..o+8), lanes 8-15 (the next k) to dst[o+stride..o+stride+8). */
+    private static void storeKPair(FloatVector v, float[] dst, int o, int stride, boolean dense) {
+        if (dense) {
+            v.intoArray(dst, o);
+        } else {
+            v.intoArray(dst, o, LOW_HALF);
+            v.intoArray(dst, o + stride - 8, HIGH_HALF);
+        }
+    }
+
+    /**
+     * Index vectors for one round of an in-register transpose: pairs of source vectors (X, Y) whose
+     * lanes hold blocks of {@code b} rows are merged into blocks of 2b rows; LO takes the first half of
+     * the k range, HI the second. Index i < 16 selects X[i], i >= 16 selects Y[i - 16].
+     */
+    private static FloatVector zipIndex(int b, boolean high) {
+        float[] idx = new float[L];
+        for (int l = 0; l < L; l++) {
+            int group = l / (2 * b), within = l % (2 * b);
+            idx[l] = (within / b) * L + group * b + within % b + (high ? L / 2 : 0);
+        }
+        return FloatVector.fromArray(S, idx, 0);
+    }
+
+    private static final FloatVector ZIP1_LO = L == 16 ? zipIndex(1, false) : null, ZIP1_HI = L == 16 ? zipIndex(1, true) : null;
+    private static final FloatVector ZIP2_LO = L == 16 ? zipIndex(2, false) : null, ZIP2_HI = L == 16 ? zipIndex(2, true) : null;
+    private static final FloatVector ZIP4_LO = L == 16 ? zipIndex(4, false) : null, ZIP4_HI = L == 16 ? zipIndex(4, true) : null;
+    private static final VectorMask<Float> LOW_HALF = VectorMask.fromLong(S, (1L << (L / 2)) - 1);
+    private static final VectorMask<Float> HIGH_HALF = LOW_HALF.not();
+
+    /** Writes a partial tile computed into {@code edge} (ld NR) into C with the same arithmetic as the kernel. */
+    private static void mergeEdge(float[] edge, int rows, int cols, float[] C, int c, int ldc, float beta) {
+        for (int r = 0; r < rows; r++) {
+            int ci = c + r * ldc, ei = r * NR;
+            for (int x = 0; x < cols; x++) {
+                float v = edge[ei + x];
+                C[ci + x] = beta == 0 ? v : Math.fma(C[ci + x], beta, v);
+            }
+        }
+    }
+
+    /**
+     * The MR x NR register block: C[c + r*ldc + x] = sum_k a[pa + k*MR + r] * b[pb + k*NR + x] (+ beta*C).
+     * Written out for MR = 8 and NRV = 3 so that the 24 accumulators stay in registers.
+     */
+    private static void kernel(int kc, float[] a, int pa, float[] b, int pb, float[] c, int pc, int ldc, float beta) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
+        FloatVector c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z, c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+        for (int k = 0; k < kc; k++) {
+            int ia = pa + k * MR, ib = pb + k * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, ib);
+            FloatVector b1 = FloatVector.fromArray(S, b, ib + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, ib + 2 * L);
+            FloatVector x;
+            x = FloatVector.broadcast(S, a[ia]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
+            x = FloatVector.broadcast(S, a[ia + 1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
+            x = FloatVector.broadcast(S, a[ia + 2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
+            x = FloatVector.broadcast(S, a[ia + 3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
+            x = FloatVector.broadcast(S, a[ia + 4]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42);
+            x = FloatVector.broadcast(S, a[ia + 5]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52);
+            x = FloatVector.broadcast(S, a[ia + 6]);
+            c60 = x.fma(b0, c60); c61 = x.fma(b1, c61); c62 = x.fma(b2, c62);
+            x = FloatVector.broadcast(S, a[ia + 7]);
+            c70 = x.fma(b0, c70); c71 = x.fma(b1, c71); c72 = x.fma(b2, c72);
+        }
+        // Stores are written out (no helper taking vectors) so that nothing is boxed: C2 does not
+        // inline a helper into a method this large. beta == 1 goes through fma too: C*1 + acc is exact.
+        int p0 = pc, p1 = p0 + ldc, p2 = p1 + ldc, p3 = p2 + ldc, p4 = p3 + ldc, p5 = p4 + ldc, p6 = p5 + ldc, p7 = p6 + ldc;
+        if (beta != 0) {
+            FloatVector vb = FloatVector.broadcast(S, beta);
+            c00 = FloatVector.fromArray(S, c, p0).fma(vb, c00); c01 = FloatVector.fromArray(S, c, p0 + L).fma(vb, c01); c02 = FloatVector.fromArray(S, c, p0 + 2 * L).fma(vb, c02);
+            c10 = FloatVector.fromArray(S, c, p1).fma(vb, c10); c11 = FloatVector.fromArray(S, c, p1 + L).fma(vb, c11); c12 = FloatVector.fromArray(S, c, p1 + 2 * L).fma(vb, c12);
+            c20 = FloatVector.fromArray(S, c, p2).fma(vb, c20); c21 = FloatVector.fromArray(S, c, p2 + L).fma(vb, c21); c22 = FloatVector.fromArray(S, c, p2 + 2 * L).fma(vb, c22);
+            c30 = FloatVector.fromArray(S, c, p3).fma(vb, c30); c31 = FloatVector.fromArray(S, c, p3 + L).fma(vb, c31); c32 = FloatVector.fromArray(S, c, p3 + 2 * L).fma(vb, c32);
+            c40 = FloatVector.fromArray(S, c, p4).fma(vb, c40); c41 = FloatVector.fromArray(S, c, p4 + L).fma(vb, c41); c42 = FloatVector.fromArray(S, c, p4 + 2 * L).fma(vb, c42);
+            c50 = FloatVector.fromArray(S, c, p5).fma(vb, c50); c51 = FloatVector.fromArray(S, c, p5 + L).fma(vb, c51); c52 = FloatVector.fromArray(S, c, p5 + 2 * L).fma(vb, c52);
+            c60 = FloatVector.fromArray(S, c, p6).fma(vb, c60); c61 = FloatVector.fromArray(S, c, p6 + L).fma(vb, c61); c62 = FloatVector.fromArray(S, c, p6 + 2 * L).fma(vb, c62);
+            c70 = FloatVector.fromArray(S, c, p7).fma(vb, c70); c71 = FloatVector.fromArray(S, c, p7 + L).fma(vb, c71); c72 = FloatVector.fromArray(S, c, p7 + 2 * L).fma(vb, c72);
+        }
+        c00.intoArray(c, p0); c01.intoArray(c, p0 + L); c02.intoArray(c, p0 + 2 * L);
+        c10.intoArray(c, p1); c11.intoArray(c, p1 + L); c12.intoArray(c, p1 + 2 * L);
+        c20.intoArray(c, p2); c21.intoArray(c, p2 + L); c22.intoArray(c, p2 + 2 * L);
+        c30.intoArray(c, p3); c31.intoArray(c, p3 + L); c32.intoArray(c, p3 + 2 * L);
+        c40.intoArray(c, p4); c41.intoArray(c, p4 + L); c42.intoArray(c, p4 + 2 * L);
+        c50.intoArray(c, p5); c51.intoArray(c, p5 + L); c52.intoArray(c, p5 + 2 * L);
+        c60.intoArray(c, p6); c61.intoArray(c, p6 + L); c62.intoArray(c, p6 + 2 * L);
+        c70.intoArray(c, p7); c71.intoArray(c, p7 + L); c72.intoArray(c, p7 + 2 * L);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static int roundUp(int a, int b) {
+        return ceilDiv(a, b) * b;
     }
 }

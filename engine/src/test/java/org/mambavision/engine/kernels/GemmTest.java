@@ -1,0 +1,120 @@
+package org.mambavision.engine.kernels;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class GemmTest {
+    private static final float SENTINEL = 777f;
+    private static final int[][] SHAPES = {
+        {1, 1, 1}, {1, 7, 13}, {7, 1, 33}, {13, 33, 1}, {7, 13, 7}, {33, 67, 13}, {67, 130, 33},
+        {130, 7, 67}, {130, 67, 130}, {8, 48, 256}, {16, 96, 257}, {257, 129, 300},
+    };
+
+    /** Operands stored with a prefix offset and padded leading dimensions; checks C against a double reference. */
+    private static void checkCase(boolean transA, boolean transB, int M, int N, int K, float beta, boolean viaReference) {
+        SplittableRandom rng = new SplittableRandom(31L * M + 7L * N + K + (transA ? 1000 : 0) + (transB ? 2000 : 0));
+        int aRows = transA ? K : M, aCols = transA ? M : K, bRows = transB ? N : K, bCols = transB ? K : N;
+        int lda = aCols + 3, ldb = bCols + 5, ldc = N + 2, offA = 5, offB = 3, offC = 7;
+        float[] A = random(rng, offA + aRows * lda), B = random(rng, offB + bRows * ldb);
+        float[] C = new float[offC + M * ldc + 4];
+        Arrays.fill(C, SENTINEL);
+        float[] c0 = new float[M * N];
+        for (int i = 0; i < M; i++) {
+            for (int j = 0; j < N; j++) {
+                float v = beta == 0 ? Float.NaN : (float) (rng.nextDouble() - 0.5); // NaN must not leak when beta == 0
+                C[offC + i * ldc + j] = v;
+                c0[i * N + j] = v;
+            }
+        }
+        if (viaReference) Gemm.reference(transA, transB, M, N, K, A, offA, lda, B, offB, ldb, beta, C, offC, ldc);
+        else Gemm.sgemm(transA, transB, M, N, K, A, offA, lda, B, offB, ldb, beta, C, offC, ldc);
+        String where = (viaReference ? "reference" : "sgemm") + " transA=" + transA + " transB=" + transB + " " + M + "x" + N + "x" + K + " beta=" + beta;
+        for (int i = 0; i < M; i++) {
+            for (int j = 0; j < N; j++) {
+                double exact = 0, abs = 0;
+                for (int k = 0; k < K; k++) {
+                    double a = transA ? A[offA + k * lda + i] : A[offA + i * lda + k];
+                    double b = transB ? B[offB + j * ldb + k] : B[offB + k * ldb + j];
+                    exact += a * b;
+                    abs += Math.abs(a * b);
+                }
+                if (beta != 0) {
+                    exact += beta * c0[i * N + j];
+                    abs += Math.abs(beta * c0[i * N + j]);
+                }
+                double got = C[offC + i * ldc + j];
+                double tol = 1.2e-7 * (K + 2) * abs + 1e-6;
+                if (!(Math.abs(got - exact) <= tol)) fail(where + ": C[" + i + "," + j + "] = " + got + ", expected " + exact);
+            }
+        }
+        // Nothing outside the logical M x N window of C is touched.
+        for (int p = 0; p < C.length; p++) {
+            int q = p - offC;
+            boolean inside = q >= 0 && q / ldc < M && q % ldc < N;
+            if (!inside) assertEquals(SENTINEL, C[p], where + ": wrote outside C at " + p);
+        }
+    }
+
+    @Test
+    void matchesReferenceForAllTransposesBetasAndShapes() {
+        for (int[] s : SHAPES) {
+            for (int t = 0; t < 4; t++) {
+                for (float beta : new float[] {0f, 1f, 0.5f}) checkCase((t & 1) != 0, (t & 2) != 0, s[0], s[1], s[2], beta, false);
+            }
+        }
+    }
+
+    @Test
+    void referenceItselfIsCorrect() {
+        for (int t = 0; t < 4; t++) checkCase((t & 1) != 0, (t & 2) != 0, 13, 7, 33, 1f, true);
+    }
+
+    @Test
+    void largeParallelProblemMatchesReference() {
+        // Large enough to be split into several tiles and K blocks, run on the pool.
+        checkCase(false, false, 300, 700, 530, 0f, false);
+        checkCase(true, false, 200, 260, 1100, 1f, false);
+        checkCase(false, true, 500, 100, 300, 0f, false);
+        checkCase(true, true, 1000, 50, 300, 1f, false); // tiles taller than one packed A block
+    }
+
+    @Test
+    void zeroKScalesC() {
+        float[] C = {1, 2, 3, 4};
+        Gemm.sgemm(false, false, 2, 2, 0, new float[0], 0, 1, new float[0], 0, 2, 0.5f, C, 0, 2);
+        assertArrayEquals(new float[] {0.5f, 1, 1.5f, 2}, C);
+        float[] D = {Float.NaN, 1};
+        Gemm.sgemm(false, false, 1, 2, 0, new float[0], 0, 1, new float[0], 0, 2, 0f, D, 0, 2);
+        assertArrayEquals(new float[] {0, 0}, D);
+    }
+
+    @Test
+    void resultIsBitwiseReproducible() {
+        SplittableRandom rng = new SplittableRandom(5);
+        int M = 333, N = 211, K = 777;
+        float[] A = random(rng, M * K), B = random(rng, K * N), C1 = new float[M * N], C2 = new float[M * N];
+        Gemm.sgemm(false, true, M, N, K, A, 0, K, B, 0, K, 0f, C1, 0, N);
+        Gemm.sgemm(false, true, M, N, K, A, 0, K, B, 0, K, 0f, C2, 0, N);
+        assertArrayEquals(C1, C2);
+        // Any row/column window of the product is computed identically (tiling does not change the arithmetic).
+        float[] C3 = new float[10 * 20];
+        Gemm.sgemm(false, true, 10, 20, K, A, 100 * K, K, B, 50 * K, K, 0f, C3, 0, 20);
+        for (int i = 0; i < 10; i++) for (int j = 0; j < 20; j++) assertEquals(C1[(100 + i) * N + 50 + j], C3[i * 20 + j]);
+    }
+
+    @Test
+    void rejectsNegativeSizes() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Gemm.sgemm(false, false, -1, 2, 2, new float[4], 0, 2, new float[4], 0, 2, 0f, new float[4], 0, 2));
+        assertTrue(e.getMessage().contains("sgemm"), e.getMessage());
+    }
+
+    private static float[] random(SplittableRandom rng, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (2 * rng.nextDouble() - 1);
+        return x;
+    }
+}
