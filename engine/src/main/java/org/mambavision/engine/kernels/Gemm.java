@@ -95,9 +95,12 @@ public final class Gemm {
         if (threads > 1) {
             while (ceilDiv(M, tm) * ceilDiv(N, tn) < 2 * threads) {
                 // Splitting M re-packs B once more per tile and vice versa: split the larger side.
-                if (tm >= tn && tm > MR) tm = roundUp(ceilDiv(M, ceilDiv(M, tm) + 1), MR);
-                else if (tn > NR) tn = roundUp(ceilDiv(N, ceilDiv(N, tn) + 1), NR);
-                else if (tm > MR) tm = roundUp(ceilDiv(M, ceilDiv(M, tm) + 1), MR);
+                // Rounding up to the register block can undo a split; stop when nothing shrinks.
+                int splitM = tm > MR ? roundUp(ceilDiv(M, ceilDiv(M, tm) + 1), MR) : tm;
+                int splitN = tn > NR ? roundUp(ceilDiv(N, ceilDiv(N, tn) + 1), NR) : tn;
+                if (tm >= tn && splitM < tm) tm = splitM;
+                else if (splitN < tn) tn = splitN;
+                else if (splitM < tm) tm = splitM;
                 else break;
             }
             int nN = ceilDiv(N, tn), nM = ceilDiv(M, tm);

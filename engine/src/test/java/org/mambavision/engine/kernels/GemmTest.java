@@ -117,4 +117,20 @@ class GemmTest {
         for (int i = 0; i < n; i++) x[i] = (float) (2 * rng.nextDouble() - 1);
         return x;
     }
+
+    @org.junit.jupiter.api.Test
+    void tilingTerminatesAndCoversEveryShape() {
+        // Regression: rounding a split up to the register block used to loop forever (M=1, N=148, ...).
+        for (int m = 1; m < 300; m += 3) {
+            for (int n = 1; n < 700; n += 7) {
+                int[] t = Gemm.tiles(m, n, 2);
+                org.junit.jupiter.api.Assertions.assertTrue(t[0] >= 1 && t[1] >= 1, m + "x" + n);
+            }
+        }
+        float[] a = new float[6272], b = new float[6272 * 148], c = new float[148];
+        java.util.Arrays.fill(a, 1f);
+        java.util.Arrays.fill(b, 0.5f);
+        Gemm.sgemm(false, false, 1, 148, 6272, a, 0, 6272, b, 0, 148, 0f, c, 0, 148);
+        org.junit.jupiter.api.Assertions.assertEquals(3136f, c[147], 1e-2f);
+    }
 }
