@@ -1,15 +1,28 @@
 package org.mambavision.engine.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Float math on vectors and scalars that the JDK does not provide (erf) plus the row primitives
- * (max, sum, softmax) shared by Softmax, Attention, LayerNorm and CrossEntropy.
+ * Float math on vectors and scalars that the JDK does not provide (erf) or does not provide
+ * reproducibly, plus the row primitives (max, sum, softmax) shared by Softmax, Attention, LayerNorm
+ * and CrossEntropy.
  *
- * <p>erf: N. Juffa's single-precision approximation (two minimax pieces, split at 475/512):
+ * <p><b>Determinism.</b> The Vector API's {@code reduceLanes(ADD)} leaves the summation order open and
+ * its transcendental lanewise ops ({@code EXP}, {@code LOG1P}, {@code TANH}, ...) are SVML-like stubs
+ * in C2 but {@code Math} per lane in the interpreter and C1: the last bits depend on the JIT tier, so
+ * repeated calls in one JVM differ. Everything here is built only from lanewise ops that are exact
+ * in IEEE arithmetic (add, mul, fma, div, min/max, compare/blend, bit reinterpretation, shifts,
+ * rearrange), so a result has the same bits in every tier. Each function has a scalar twin doing the
+ * same operations in the same order ({@link Math#fma} for the vector fma), so a value gives the same
+ * result in a vector body and in a scalar tail.
+ *
+ * <p>exp and log follow Cephes expf/logf (Cody-Waite range reduction, minimax polynomials); about
+ * 1 ulp. erf: N. Juffa's single-precision approximation (two minimax pieces, split at 475/512):
  * |x| <= 0.9277: x + x * P(x^2); above: 1 - exp(Q(|x|)), i.e. exp(Q) is erfc(|x|), which lets
  * {@link #onePlusErf} avoid the cancellation in 1 + erf(x) for negative x. Maximum error of the
  * pieces about 1 ulp (2e-8 absolute measured against mpmath).
@@ -19,6 +32,215 @@ public final class VecMath {
     private static final float ERF_SPLIT = 0.927734375f;
 
     private VecMath() {}
+
+    // ---- fixed-order lane sum --------------------------------------------------------------
+
+    /** Butterfly shuffles i -> i ^ h for h = V/2, V/4, ..., 1. */
+    private static final VectorShuffle<Float>[] SUM_SHUFFLES = sumShuffles();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] sumShuffles() {
+        int steps = Integer.numberOfTrailingZeros(S.length());
+        VectorShuffle<Float>[] sh = new VectorShuffle[steps];
+        for (int s = 0, h = S.length() / 2; s < steps; s++, h /= 2) {
+            int half = h;
+            sh[s] = VectorShuffle.fromOp(S, i -> i ^ half);
+        }
+        return sh;
+    }
+
+    /**
+     * Sum of the lanes in a fixed order (a pairwise tree: lane i + lane i+V/2, then ...), the same bits
+     * in every JIT tier, unlike {@code reduceLanes(ADD)}.
+     */
+    public static float sumLanes(FloatVector v) {
+        for (VectorShuffle<Float> sh : SUM_SHUFFLES) v = v.add(v.rearrange(sh));
+        return v.lane(0);
+    }
+
+    // ---- exp -------------------------------------------------------------------------------
+
+    /** exp(x) underflows below this (to 0; the subnormal range is flushed) ... */
+    private static final float EXP_LO = -87.33654f;
+    /** ... and overflows above this (the largest float whose exp is finite). */
+    private static final float EXP_HI = 88.72283f;
+    private static final float LOG2E = 1.44269504088896341f;
+    /** 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits. */
+    private static final float ROUND_MAGIC = 12582912f;
+    /** ln 2 split (Cody-Waite): LN2_HI has few mantissa bits, so k * LN2_HI is exact. */
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    /** Cephes expf: e^r = 1 + r + r^2 P(r) on |r| <= ln2 / 2. */
+    private static final float EXP_P0 = 1.9875691500e-4f, EXP_P1 = 1.3981999507e-3f, EXP_P2 = 8.3334519073e-3f,
+            EXP_P3 = 4.1665795894e-2f, EXP_P4 = 1.6666665459e-1f, EXP_P5 = 5.0000001201e-1f;
+
+    /**
+     * e^x, about 1 ulp; 0 for x below -87.34 (no subnormals), +inf above 88.72, NaN for NaN.
+     * x = k ln2 + r, e^x = 2^k e^r with 2^k added to the exponent bits.
+     */
+    public static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(EXP_LO).min(EXP_HI);
+        FloatVector z = xc.fma(LOG2E, ROUND_MAGIC); // k in the low mantissa bits
+        FloatVector k = z.sub(ROUND_MAGIC);
+        FloatVector r = k.lanewise(VectorOperators.FMA, -LN2_HI, xc);
+        r = k.lanewise(VectorOperators.FMA, -LN2_LO, r);
+        FloatVector p = r.fma(EXP_P0, EXP_P1).lanewise(VectorOperators.FMA, r, EXP_P2);
+        p = p.lanewise(VectorOperators.FMA, r, EXP_P3).lanewise(VectorOperators.FMA, r, EXP_P4).lanewise(VectorOperators.FMA, r, EXP_P5);
+        p = p.fma(r.mul(r), r).add(1f);
+        // bits(z) << 23 == k << 23 (mod 2^32): add k to the exponent of p (the result stays normal in range)
+        IntVector scale = z.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
+        FloatVector e = p.reinterpretAsInts().add(scale).reinterpretAsFloats();
+        e = e.blend(0f, x.compare(VectorOperators.LT, EXP_LO));
+        e = e.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI));
+        return e.blend(x, x.compare(VectorOperators.NE, x)); // NaN
+    }
+
+    /** Scalar twin of {@link #exp(FloatVector)}: the same bits for the same input. */
+    public static float exp(float x) {
+        float xc = Math.min(Math.max(x, EXP_LO), EXP_HI);
+        float z = Math.fma(xc, LOG2E, ROUND_MAGIC);
+        float k = z - ROUND_MAGIC;
+        float r = Math.fma(k, -LN2_HI, xc);
+        r = Math.fma(k, -LN2_LO, r);
+        float p = Math.fma(Math.fma(r, EXP_P0, EXP_P1), r, EXP_P2);
+        p = Math.fma(Math.fma(Math.fma(p, r, EXP_P3), r, EXP_P4), r, EXP_P5);
+        p = Math.fma(p, r * r, r) + 1f;
+        float e = Float.intBitsToFloat(Float.floatToRawIntBits(p) + (Float.floatToRawIntBits(z) << 23));
+        if (x < EXP_LO) e = 0f;
+        if (x > EXP_HI) e = Float.POSITIVE_INFINITY;
+        return x != x ? x : e;
+    }
+
+    // ---- log -------------------------------------------------------------------------------
+
+    private static final int SQRT_HALF_BITS = 0x3f3504f3; // bits of sqrt(1/2)
+    private static final int MANTISSA_MASK = 0x007fffff;
+    /** Cephes logf: log(1 + f) = f - f^2 / 2 + f^3 P(f) for 1 + f in [sqrt(1/2), sqrt(2)). */
+    private static final float LOG_P0 = 7.0376836292e-2f, LOG_P1 = -1.1514610310e-1f, LOG_P2 = 1.1676998740e-1f,
+            LOG_P3 = -1.2420140846e-1f, LOG_P4 = 1.4249322787e-1f, LOG_P5 = -1.6668057665e-1f,
+            LOG_P6 = 2.0000714765e-1f, LOG_P7 = -2.4999993993e-1f, LOG_P8 = 3.3333331174e-1f;
+    private static final float TWO_POW_24 = 16777216f;
+
+    /**
+     * Natural log, about 1 ulp. x = 2^e m with m in [sqrt(1/2), sqrt(2)) taken from the bits;
+     * log x = e ln2 + log(m). Zero, negative, subnormal, infinite and NaN inputs go to a slow path.
+     */
+    public static FloatVector log(FloatVector x) {
+        IntVector ix = x.reinterpretAsInts().sub(SQRT_HALF_BITS);
+        FloatVector e = (FloatVector) ix.lanewise(VectorOperators.ASHR, 23).convert(VectorOperators.I2F, 0);
+        FloatVector f = ix.and(MANTISSA_MASK).add(SQRT_HALF_BITS).reinterpretAsFloats().sub(1f);
+        FloatVector z = f.mul(f);
+        FloatVector y = f.fma(LOG_P0, LOG_P1).lanewise(VectorOperators.FMA, f, LOG_P2);
+        y = y.lanewise(VectorOperators.FMA, f, LOG_P3).lanewise(VectorOperators.FMA, f, LOG_P4).lanewise(VectorOperators.FMA, f, LOG_P5);
+        y = y.lanewise(VectorOperators.FMA, f, LOG_P6).lanewise(VectorOperators.FMA, f, LOG_P7).lanewise(VectorOperators.FMA, f, LOG_P8);
+        y = y.mul(f).mul(z);
+        y = e.lanewise(VectorOperators.FMA, LN2_LO, y);
+        y = z.lanewise(VectorOperators.FMA, -0.5f, y);
+        FloatVector r = e.lanewise(VectorOperators.FMA, LN2_HI, f.add(y));
+        VectorMask<Float> normal = x.compare(VectorOperators.GE, Float.MIN_NORMAL).and(x.compare(VectorOperators.LT, Float.POSITIVE_INFINITY));
+        return normal.allTrue() ? r : logSpecial(x, r, normal);
+    }
+
+    /** Lanes outside the positive normal range: subnormals rescaled by 2^24, then 0, negatives, inf and NaN. */
+    private static FloatVector logSpecial(FloatVector x, FloatVector r, VectorMask<Float> normal) {
+        VectorMask<Float> sub = x.compare(VectorOperators.GT, 0f).and(x.compare(VectorOperators.LT, Float.MIN_NORMAL));
+        if (sub.anyTrue()) r = r.blend(log(x.mul(TWO_POW_24)).sub(24 * LN2_HI).sub(24 * LN2_LO), sub);
+        r = r.blend(Float.NaN, x.compare(VectorOperators.LT, 0f));
+        r = r.blend(Float.NEGATIVE_INFINITY, x.compare(VectorOperators.EQ, 0f));
+        r = r.blend(x, x.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY).or(x.compare(VectorOperators.NE, x)));
+        return r;
+    }
+
+    /** Scalar twin of {@link #log(FloatVector)}. */
+    public static float log(float x) {
+        if (!(x >= Float.MIN_NORMAL && x < Float.POSITIVE_INFINITY)) {
+            if (x > 0f && x < Float.MIN_NORMAL) return log(x * TWO_POW_24) - 24 * LN2_HI - 24 * LN2_LO;
+            if (x < 0f) return Float.NaN;
+            if (x == 0f) return Float.NEGATIVE_INFINITY;
+            return x; // +inf, NaN
+        }
+        int ix = Float.floatToRawIntBits(x) - SQRT_HALF_BITS;
+        float e = (float) (ix >> 23);
+        float f = Float.intBitsToFloat((ix & MANTISSA_MASK) + SQRT_HALF_BITS) - 1f;
+        float z = f * f;
+        float y = Math.fma(Math.fma(f, LOG_P0, LOG_P1), f, LOG_P2);
+        y = Math.fma(Math.fma(Math.fma(y, f, LOG_P3), f, LOG_P4), f, LOG_P5);
+        y = Math.fma(Math.fma(Math.fma(y, f, LOG_P6), f, LOG_P7), f, LOG_P8);
+        y = y * f * z;
+        y = Math.fma(e, LN2_LO, y);
+        y = Math.fma(z, -0.5f, y);
+        return Math.fma(e, LN2_HI, f + y);
+    }
+
+    /**
+     * log(1 + y) for finite y > -1, accurate also for tiny y: with u = 1 + y rounded,
+     * log1p(y) = log(u) - ((u - 1) - y) / u corrects the rounding of u to first order.
+     */
+    public static FloatVector log1p(FloatVector y) {
+        FloatVector u = y.add(1f);
+        return log(u).sub(u.sub(1f).sub(y).div(u));
+    }
+
+    /** Scalar twin of {@link #log1p(FloatVector)}. */
+    public static float log1p(float y) {
+        float u = y + 1f;
+        return log(u) - ((u - 1f) - y) / u;
+    }
+
+    // ---- functions built on exp and log ----------------------------------------------------
+
+    /** 1 / (1 + e^-x). */
+    public static FloatVector sigmoid(FloatVector x) {
+        return FloatVector.broadcast(S, 1f).div(exp(x.neg()).add(1f));
+    }
+
+    public static float sigmoid(float x) {
+        return 1f / (exp(-x) + 1f);
+    }
+
+    /** PyTorch's softplus threshold: softplus(x) = x above it. */
+    public static final float SOFTPLUS_THRESHOLD = 20f;
+
+    /** x > 20 ? x : max(x, 0) + log1p(exp(-|x|)), exact in both tails (PyTorch semantics, beta 1). */
+    public static FloatVector softplus(FloatVector x) {
+        FloatVector sp = log1p(exp(x.abs().neg())).add(x.max(0f));
+        return sp.blend(x, x.compare(VectorOperators.GT, SOFTPLUS_THRESHOLD));
+    }
+
+    public static float softplus(float x) {
+        float sp = log1p(exp(-Math.abs(x))) + Math.max(x, 0f);
+        return x > SOFTPLUS_THRESHOLD ? x : sp;
+    }
+
+    private static final float TANH_SMALL = 0.625f;
+    /** Cephes tanhf: tanh(x) = x + x s P(s), s = x^2, for |x| < 0.625. */
+    private static final float TANH_P0 = -5.70498872745e-3f, TANH_P1 = 2.06390887954e-2f, TANH_P2 = -5.37397155531e-2f,
+            TANH_P3 = 1.33314422036e-1f, TANH_P4 = -3.33332819422e-1f;
+    private static final int SIGN_BIT = 0x80000000;
+
+    /** tanh: an odd polynomial below |x| = 0.625, else 1 - 2 / (e^{2|x|} + 1) (1 for large |x|); sign of x. */
+    public static FloatVector tanh(FloatVector x) {
+        FloatVector a = x.abs();
+        FloatVector big = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(exp(a.add(a)).add(1f)));
+        FloatVector s = a.mul(a);
+        FloatVector small = s.fma(TANH_P0, TANH_P1).lanewise(VectorOperators.FMA, s, TANH_P2);
+        small = small.lanewise(VectorOperators.FMA, s, TANH_P3).lanewise(VectorOperators.FMA, s, TANH_P4);
+        small = small.mul(s).fma(a, a);
+        FloatVector t = big.blend(small, a.compare(VectorOperators.LT, TANH_SMALL));
+        return t.reinterpretAsInts().or(x.reinterpretAsInts().and(SIGN_BIT)).reinterpretAsFloats();
+    }
+
+    public static float tanh(float x) {
+        float a = Math.abs(x), t;
+        if (a < TANH_SMALL) {
+            float s = a * a;
+            float p = Math.fma(Math.fma(s, TANH_P0, TANH_P1), s, TANH_P2);
+            p = Math.fma(Math.fma(p, s, TANH_P3), s, TANH_P4);
+            t = Math.fma(p * s, a, a);
+        } else {
+            t = 1f - 2f / (exp(a + a) + 1f);
+        }
+        return Float.intBitsToFloat(Float.floatToRawIntBits(t) | (Float.floatToRawIntBits(x) & SIGN_BIT));
+    }
 
     // ---- erf -------------------------------------------------------------------------------
 
@@ -43,7 +265,7 @@ public final class VecMath {
         r = r.lanewise(VectorOperators.FMA, t, -6.34846687e-1f);
         r = r.lanewise(VectorOperators.FMA, t, -1.28717512e-1f);
         r = r.fma(t, t.neg());
-        return r.lanewise(VectorOperators.EXP);
+        return exp(r);
     }
 
     public static FloatVector erf(FloatVector a) {
@@ -86,7 +308,7 @@ public final class VecMath {
         r = Math.fma(r, t, -6.34846687e-1f);
         r = Math.fma(r, t, -1.28717512e-1f);
         r = Math.fma(r, t, -t);
-        return (float) Math.exp(r);
+        return exp(r);
     }
 
     public static float erf(float a) {
@@ -128,7 +350,7 @@ public final class VecMath {
             int blockEnd = Math.min(bound, i + 1024);
             FloatVector acc = FloatVector.zero(S);
             for (; i < blockEnd; i += S.length()) acc = acc.add(FloatVector.fromArray(S, a, off + i));
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += sumLanes(acc);
         }
         for (; i < n; i++) total += a[off + i];
         return total;
@@ -145,7 +367,7 @@ public final class VecMath {
             for (; i < blockEnd; i += S.length()) {
                 acc = FloatVector.fromArray(S, a, offA + i).fma(FloatVector.fromArray(S, b, offB + i), acc);
             }
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += sumLanes(acc);
         }
         for (; i < n; i++) total += (double) a[offA + i] * b[offB + i];
         return total;
@@ -180,13 +402,13 @@ public final class VecMath {
         int i = 0, bound = S.loopBound(n);
         FloatVector acc = FloatVector.zero(S);
         for (; i < bound; i += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, src, srcOff + i).sub(m).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(S, src, srcOff + i).sub(m));
             e.intoArray(dst, dstOff + i);
             acc = acc.add(e);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = sumLanes(acc);
         for (; i < n; i++) {
-            float e = (float) Math.exp(src[srcOff + i] - m);
+            float e = exp(src[srcOff + i] - m);
             dst[dstOff + i] = e;
             s += e;
         }

@@ -27,7 +27,6 @@ public final class Activations {
     /** sqrt(2 / pi) and the cubic coefficient of PyTorch's tanh approximation. */
     private static final float TANH_BETA = 0.79788456080286536f;
     private static final float TANH_KAPPA = 0.044715f;
-    private static final float SOFTPLUS_THRESHOLD = 20f;
 
     private Activations() {}
 
@@ -92,12 +91,11 @@ public final class Activations {
     private static FloatVector value(Fn f, FloatVector x) {
         return switch (f) {
             case GELU -> x.mul(0.5f).mul(VecMath.onePlusErf(x.mul(SQRT1_2)));
-            case GELU_TANH -> x.mul(0.5f).mul(tanhInner(x).lanewise(VectorOperators.TANH).add(1f));
-            case SILU -> x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+            case GELU_TANH -> x.mul(0.5f).mul(VecMath.tanh(tanhInner(x)).add(1f));
+            case SILU -> x.div(VecMath.exp(x.neg()).add(1f));
             case RELU -> x.max(0f);
-            case SOFTPLUS -> x.lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P)
-                    .blend(x, x.compare(VectorOperators.GT, SOFTPLUS_THRESHOLD));
-            case EXP -> x.lanewise(VectorOperators.EXP);
+            case SOFTPLUS -> VecMath.softplus(x);
+            case EXP -> VecMath.exp(x);
         };
     }
 
@@ -106,25 +104,24 @@ public final class Activations {
             case GELU -> {
                 // Phi(x) + x phi(x)
                 FloatVector cdf = VecMath.onePlusErf(x.mul(SQRT1_2)).mul(0.5f);
-                FloatVector pdf = x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP).mul(INV_SQRT_2PI);
+                FloatVector pdf = VecMath.exp(x.mul(x).mul(-0.5f)).mul(INV_SQRT_2PI);
                 yield x.fma(pdf, cdf);
             }
             case GELU_TANH -> {
                 FloatVector x2 = x.mul(x);
-                FloatVector t = tanhInner(x).lanewise(VectorOperators.TANH);
+                FloatVector t = VecMath.tanh(tanhInner(x));
                 FloatVector left = t.add(1f).mul(0.5f);
                 FloatVector dInner = x2.fma(3f * TANH_KAPPA, 1f).mul(TANH_BETA);
                 FloatVector right = x.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(dInner);
                 yield left.add(right);
             }
             case SILU -> {
-                FloatVector sig = FloatVector.broadcast(S, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+                FloatVector sig = VecMath.sigmoid(x);
                 yield sig.mul(x.mul(sig.neg().add(1f)).add(1f));
             }
             case RELU -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f));
             case SOFTPLUS -> {
-                FloatVector z = x.lanewise(VectorOperators.EXP);
-                yield z.div(z.add(1f)).blend(1f, x.compare(VectorOperators.GT, SOFTPLUS_THRESHOLD));
+                yield VecMath.sigmoid(x).blend(1f, x.compare(VectorOperators.GT, VecMath.SOFTPLUS_THRESHOLD));
             }
             case EXP -> y;
         };

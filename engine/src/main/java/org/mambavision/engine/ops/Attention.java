@@ -1,7 +1,6 @@
 package org.mambavision.engine.ops;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
@@ -163,9 +162,9 @@ public final class Attention {
     private static void probabilitiesFromScores(float[] p, int off, int n, float scale, float lse) {
         int j = 0, bound = S.loopBound(n);
         for (; j < bound; j += S.length()) {
-            FloatVector.fromArray(S, p, off + j).mul(scale).sub(lse).lanewise(VectorOperators.EXP).intoArray(p, off + j);
+            VecMath.exp(FloatVector.fromArray(S, p, off + j).mul(scale).sub(lse)).intoArray(p, off + j);
         }
-        for (; j < n; j++) p[off + j] = (float) Math.exp(p[off + j] * scale - lse);
+        for (; j < n; j++) p[off + j] = VecMath.exp(p[off + j] * scale - lse);
     }
 
     /** dS = P * (dP - rowsum(dO * O)) * scale over one row, into dp. */

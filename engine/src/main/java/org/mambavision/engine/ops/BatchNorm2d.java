@@ -1,11 +1,11 @@
 package org.mambavision.engine.ops;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
+import org.mambavision.engine.kernels.VecMath;
 
 /**
  * Batch normalisation over (N, C, H, W) or (N, C), per channel C, as torch.nn.functional.batch_norm.
@@ -110,7 +110,7 @@ public final class BatchNorm2d {
         int i = 0, bound = S.loopBound(len);
         FloatVector acc = FloatVector.zero(S);
         for (; i < bound; i += S.length()) acc = acc.add(FloatVector.fromArray(S, a, off + i));
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = VecMath.sumLanes(acc);
         for (; i < len; i++) s += a[off + i];
         return s;
     }
@@ -122,7 +122,7 @@ public final class BatchNorm2d {
             FloatVector d = FloatVector.fromArray(S, a, off + i).sub(m);
             acc = d.fma(d, acc);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = VecMath.sumLanes(acc);
         for (; i < len; i++) {
             double d = a[off + i] - mu;
             s += d * d;
@@ -138,7 +138,7 @@ public final class BatchNorm2d {
             FloatVector d = FloatVector.fromArray(S, x, off + i).sub(m);
             acc = d.fma(FloatVector.fromArray(S, g, off + i), acc);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = VecMath.sumLanes(acc);
         for (; i < len; i++) s += (double) g[off + i] * (x[off + i] - mu);
         return s;
     }

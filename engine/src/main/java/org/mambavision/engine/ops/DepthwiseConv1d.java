@@ -1,11 +1,11 @@
 package org.mambavision.engine.ops;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
+import org.mambavision.engine.kernels.VecMath;
 
 /**
  * Depthwise 1-D convolution, stride 1, zero padding (PyTorch Conv1d with groups = channels).
@@ -93,7 +93,7 @@ public final class DepthwiseConv1d {
         for (int bound = S.loopBound(len); i < bound; i += V) {
             acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VecMath.sumLanes(acc);
         for (; i < len; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }
@@ -102,7 +102,7 @@ public final class DepthwiseConv1d {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (int bound = S.loopBound(len); i < bound; i += V) acc = acc.add(FloatVector.fromArray(S, a, off + i));
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VecMath.sumLanes(acc);
         for (; i < len; i++) s += a[off + i];
         return s;
     }

@@ -1,7 +1,6 @@
 package org.mambavision.engine.ops;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
@@ -58,7 +57,7 @@ public final class LayerNorm {
             FloatVector d = FloatVector.fromArray(S, x, off + i).sub(mu);
             acc = d.fma(d, acc);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = VecMath.sumLanes(acc);
         for (; i < n; i++) {
             double d = x[off + i] - mu;
             s += d * d;

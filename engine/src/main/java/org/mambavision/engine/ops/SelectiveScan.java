@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
+import org.mambavision.engine.kernels.VecMath;
 
 /**
  * The selective scan of Mamba (mamba_ssm {@code selective_scan_fn} semantics, no z gate), fused.
@@ -381,8 +382,8 @@ public final class SelectiveScan {
             }
             int gOff = task * n * l;
             for (int i = 0, m = n * l; i < m; i++) {
-                if (gBPart != null) gBPart[gOff + i] = FloatVector.fromArray(S, accB, i * V).reduceLanes(VectorOperators.ADD);
-                if (gCPart != null) gCPart[gOff + i] = FloatVector.fromArray(S, accC, i * V).reduceLanes(VectorOperators.ADD);
+                if (gBPart != null) gBPart[gOff + i] = VecMath.sumLanes(FloatVector.fromArray(S, accB, i * V));
+                if (gCPart != null) gCPart[gOff + i] = VecMath.sumLanes(FloatVector.fromArray(S, accC, i * V));
             }
         }
 
@@ -394,7 +395,7 @@ public final class SelectiveScan {
                 if (softplus) {
                     // softplus'(x) = sigmoid(x) up to the threshold, 1 above it
                     FloatVector xv = FloatVector.fromArray(S, x, o);
-                    FloatVector sig = one.div(xv.neg().lanewise(VectorOperators.EXP).add(one));
+                    FloatVector sig = VecMath.sigmoid(xv);
                     gdt = gdt.mul(sig.blend(one, xv.compare(VectorOperators.GT, SOFTPLUS_THRESHOLD)));
                 }
                 gdt.intoArray(sumA, o);
