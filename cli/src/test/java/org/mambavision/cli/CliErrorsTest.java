@@ -66,4 +66,27 @@ class CliErrorsTest {
         String out = bout.toString();
         assertTrue(out.contains("\"params\":") && out.contains("\"macs\":"), out);
     }
+
+    @Test
+    void weightsOfAnotherVariantSayWhichKeysDiffer() {
+        Path g = org.mambavision.engine.Golden.dirOrNull();
+        org.junit.jupiter.api.Assumptions.assumeTrue(g != null, "no ../shared/golden");
+        Path w = g.resolve("mini/weights.safetensors");
+        Result r = run("infer", "--model", "mambavision_t", "--weights", w.toString(), "--input", w.toString(), "--output", "/nonexistent/o.safetensors");
+        assertOneLine(r, w.toString(), "mambavision_t", "missing key", "shape mismatch", "levels.0.blocks.0.conv1.weight");
+    }
+
+    @Test
+    void nonImageIsNamed(@TempDir Path dir) throws Exception {
+        Path g = org.mambavision.engine.Golden.dirOrNull();
+        org.junit.jupiter.api.Assumptions.assumeTrue(g != null, "no ../shared/golden");
+        Path txt = dir.resolve("notes.png");
+        Files.writeString(txt, "this is not an image");
+        // a tiny checkpoint of ours would do too; the golden mini weights need a matching model, so build one
+        Path ckpt = dir.resolve("m.safetensors");
+        org.mambavision.models.VisionModel m = org.mambavision.models.ModelRegistry.create("mambavision_mini",
+                org.mambavision.models.ModelOptions.defaults().withClasses(1000));
+        org.mambavision.models.Weights.save(m, ckpt, java.util.Map.of());
+        assertOneLine(run("predict", "--model", "mambavision_mini", "--weights", ckpt.toString(), txt.toString()), txt.toString(), "not an image");
+    }
 }

@@ -27,6 +27,8 @@ public final class ModelRegistry {
         hier("mambavision_l2_512", 196, 64, new int[] {3, 3, 12, 5}, h2, new int[] {8, 8, 32, 16}, 0.3f, 1e-5f, 512, 1.0f, "mamba_vision_L2_512_21k");
         hier("mambavision_l3_256", 256, 64, new int[] {3, 3, 20, 10}, h2, new int[] {8, 8, 16, 8}, 0.5f, 1e-5f, 256, 1.0f, "mamba_vision_L3_256_21k");
         hier("mambavision_l3_512", 256, 64, new int[] {3, 3, 20, 10}, h2, new int[] {8, 8, 32, 16}, 0.5f, 1e-5f, 512, 1.0f, "mamba_vision_L3_512_21k");
+        // Not an official variant: a small hierarchical MambaVision for 28-64 px data (Fashion-MNIST, CIFAR).
+        hier("mambavision_mini", 32, 16, new int[] {1, 2, 2, 2}, new int[] {1, 2, 4, 8}, new int[] {8, 8, 4, 2}, 0.05f, null, 64, 1.0f);
         FLAT.put("flat_tiny", new FlatConfig("flat_tiny", 192, 6, 6, 0.5f, 16, 16, 224, 4f, 0.1f, null, 3, 1000));
         FLAT.put("flat_small", new FlatConfig("flat_small", 384, 8, 8, 0.5f, 16, 16, 224, 4f, 0.1f, null, 3, 1000));
         ALIASES.put("tiny", "flat_tiny");
