@@ -35,26 +35,29 @@ public final class VecMath {
 
     // ---- fixed-order lane sum --------------------------------------------------------------
 
-    /** Butterfly shuffles i -> i ^ h for h = V/2, V/4, ..., 1. */
-    private static final VectorShuffle<Float>[] SUM_SHUFFLES = sumShuffles();
+    /**
+     * Butterfly shuffles i -> i ^ h, one constant per step (null where h >= the lane count): a
+     * static final shuffle has a known class, so C2 intrinsifies the rearrange; one loaded from an
+     * array does not, and falls back to per-lane Java code.
+     */
+    private static final VectorShuffle<Float> XOR32 = xorShuffle(32), XOR16 = xorShuffle(16), XOR8 = xorShuffle(8),
+            XOR4 = xorShuffle(4), XOR2 = xorShuffle(2), XOR1 = xorShuffle(1);
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] sumShuffles() {
-        int steps = Integer.numberOfTrailingZeros(S.length());
-        VectorShuffle<Float>[] sh = new VectorShuffle[steps];
-        for (int s = 0, h = S.length() / 2; s < steps; s++, h /= 2) {
-            int half = h;
-            sh[s] = VectorShuffle.fromOp(S, i -> i ^ half);
-        }
-        return sh;
+    private static VectorShuffle<Float> xorShuffle(int h) {
+        return h < S.length() ? VectorShuffle.fromOp(S, i -> i ^ h) : null;
     }
 
     /**
      * Sum of the lanes in a fixed order (a pairwise tree: lane i + lane i+V/2, then ...), the same bits
-     * in every JIT tier, unlike {@code reduceLanes(ADD)}.
+     * in every JIT tier, unlike {@code reduceLanes(ADD)}. (The lane-count tests fold to constants.)
      */
     public static float sumLanes(FloatVector v) {
-        for (VectorShuffle<Float> sh : SUM_SHUFFLES) v = v.add(v.rearrange(sh));
+        if (S.length() > 32) v = v.add(v.rearrange(XOR32));
+        if (S.length() > 16) v = v.add(v.rearrange(XOR16));
+        if (S.length() > 8) v = v.add(v.rearrange(XOR8));
+        if (S.length() > 4) v = v.add(v.rearrange(XOR4));
+        if (S.length() > 2) v = v.add(v.rearrange(XOR2));
+        if (S.length() > 1) v = v.add(v.rearrange(XOR1));
         return v.lane(0);
     }
 

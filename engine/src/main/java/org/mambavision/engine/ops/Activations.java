@@ -1,7 +1,6 @@
 package org.mambavision.engine.ops;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
@@ -10,15 +9,20 @@ import org.mambavision.engine.Tensor;
 import org.mambavision.engine.kernels.VecMath;
 
 /**
- * Elementwise activations with PyTorch float32 semantics, all run by one pointwise engine:
- * each function is a pair (value, derivative) on vectors, selected by {@link Fn}; the engine does
- * the loops, the masked tail, the threading and the tape.
+ * Elementwise activations with PyTorch float32 semantics. Each function is a pair of vector
+ * kernels (forward, backward) over whole vectors; one engine does the threading, the tail and the tape.
  *
- * <p>The function is chosen with a switch on a loop-invariant enum rather than through an
- * interface so that every vector expression stays inlined (a megamorphic call would box vectors).
+ * <p><b>Why this shape.</b> C2 keeps {@code FloatVector} values in registers only when every method
+ * that passes or returns one is inlined; a vector that crosses a call that was not inlined is boxed
+ * and the Vector API falls back to per-lane Java code (10-50x slower). So each function has its own
+ * small loop, whose value/derivative helpers stay far below C2's inlining limits, and the engine
+ * picks the loop through a {@link Forward}/{@link Backward} reference outside any loop: that call
+ * passes only arrays. The tail of a range (less than a vector) runs the same loop on a zero-padded
+ * vector, so a value gives the same bits wherever it sits.
  */
 public final class Activations {
     private static final VectorSpecies<Float> S = VecMath.S;
+    private static final int V = S.length();
     /** Elements per task; below this a tensor stays on the calling thread. */
     private static final int GRAIN = 16384;
 
@@ -30,105 +34,200 @@ public final class Activations {
 
     private Activations() {}
 
-    private enum Fn { GELU, GELU_TANH, SILU, RELU, SOFTPLUS, EXP }
+    /** y[i] = f(x[i]) for i in [s, e), e - s a multiple of the vector length. */
+    @FunctionalInterface
+    private interface Forward {
+        void run(float[] x, float[] y, int s, int e);
+    }
+
+    /** gx[i] += g[i] * f'(x[i]) (y = f(x) given) for i in [s, e), e - s a multiple of the vector length. */
+    @FunctionalInterface
+    private interface Backward {
+        void run(float[] x, float[] y, float[] g, float[] gx, int s, int e);
+    }
 
     /** Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). */
-    public static Tensor gelu(Tensor x) { return unary("gelu", Fn.GELU, x); }
+    public static Tensor gelu(Tensor x) { return unary("gelu", Activations::geluForward, Activations::geluBackward, x); }
 
     /** GELU with PyTorch's approximate='tanh': 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
-    public static Tensor geluTanh(Tensor x) { return unary("geluTanh", Fn.GELU_TANH, x); }
+    public static Tensor geluTanh(Tensor x) {
+        return unary("geluTanh", Activations::geluTanhForward, Activations::geluTanhBackward, x);
+    }
 
     /** x * sigmoid(x). */
-    public static Tensor silu(Tensor x) { return unary("silu", Fn.SILU, x); }
+    public static Tensor silu(Tensor x) { return unary("silu", Activations::siluForward, Activations::siluBackward, x); }
 
-    public static Tensor relu(Tensor x) { return unary("relu", Fn.RELU, x); }
+    public static Tensor relu(Tensor x) { return unary("relu", Activations::reluForward, Activations::reluBackward, x); }
 
     /** PyTorch softplus with beta 1, threshold 20: x > 20 ? x : log1p(exp(x)). */
-    public static Tensor softplus(Tensor x) { return unary("softplus", Fn.SOFTPLUS, x); }
+    public static Tensor softplus(Tensor x) {
+        return unary("softplus", Activations::softplusForward, Activations::softplusBackward, x);
+    }
 
-    public static Tensor exp(Tensor x) { return unary("exp", Fn.EXP, x); }
+    public static Tensor exp(Tensor x) { return unary("exp", Activations::expForward, Activations::expBackward, x); }
 
     // ---- the engine ----------------------------------------------------------------------
 
-    private static Tensor unary(String op, Fn f, Tensor x) {
+    private static Tensor unary(String op, Forward fwd, Backward bwd, Tensor x) {
         if (x == null) throw new IllegalArgumentException(op + ": input is null");
         Tensor out = Tensor.zeros(x.shape());
         float[] xd = x.data, yd = out.data;
         int n = xd.length;
-        Parallel.forRange(n, GRAIN, (s, e) -> forwardRange(f, xd, yd, s, e));
+        Parallel.forRange(n, GRAIN, (s, e) -> forwardRange(fwd, xd, yd, s, e));
         Tape.record(out, () -> {
             float[] g = out.grad, gx = x.gradBuffer();
-            Parallel.forRange(n, GRAIN, (s, e) -> backwardRange(f, xd, yd, g, gx, s, e));
+            Parallel.forRange(n, GRAIN, (s, e) -> backwardRange(bwd, xd, yd, g, gx, s, e));
         }, x);
         return out;
     }
 
-    private static void forwardRange(Fn f, float[] x, float[] y, int s, int e) {
-        int i = s, bound = s + S.loopBound(e - s);
-        for (; i < bound; i += S.length()) value(f, FloatVector.fromArray(S, x, i)).intoArray(y, i);
-        if (i < e) {
-            VectorMask<Float> m = S.indexInRange(i, e);
-            value(f, FloatVector.fromArray(S, x, i, m)).intoArray(y, i, m);
+    private static void forwardRange(Forward k, float[] x, float[] y, int s, int e) {
+        int full = s + S.loopBound(e - s);
+        k.run(x, y, s, full);
+        if (full == e) return;
+        int t = e - full;
+        float[] px = new float[V], py = new float[V];
+        System.arraycopy(x, full, px, 0, t);
+        k.run(px, py, 0, V);
+        System.arraycopy(py, 0, y, full, t);
+    }
+
+    private static void backwardRange(Backward k, float[] x, float[] y, float[] g, float[] gx, int s, int e) {
+        int full = s + S.loopBound(e - s);
+        k.run(x, y, g, gx, s, full);
+        if (full == e) return;
+        int t = e - full;
+        float[] px = new float[V], py = new float[V], pg = new float[V], pgx = new float[V];
+        System.arraycopy(x, full, px, 0, t);
+        System.arraycopy(y, full, py, 0, t);
+        System.arraycopy(g, full, pg, 0, t);
+        System.arraycopy(gx, full, pgx, 0, t);
+        k.run(px, py, pg, pgx, 0, V);
+        System.arraycopy(pgx, 0, gx, full, t);
+    }
+
+    private static FloatVector load(float[] a, int i) { return FloatVector.fromArray(S, a, i); }
+
+    /** gx[i..] += d * g[i..]. */
+    private static void accumulate(FloatVector d, float[] g, float[] gx, int i) {
+        d.fma(load(g, i), load(gx, i)).intoArray(gx, i);
+    }
+
+    // ---- the loops: one per function and direction ---------------------------------------
+
+    private static void geluForward(float[] x, float[] y, int s, int e) {
+        for (int i = s; i < e; i += V) gelu(load(x, i)).intoArray(y, i);
+    }
+
+    /** Elements per block of the two-pass GELU backward (its scratch stays in L1). */
+    private static final int GELU_BLOCK = 1024;
+
+    /**
+     * Two passes per block, Phi(x) into a scratch, then x phi(x) + Phi(x): erf and exp in one loop
+     * are more than C2 inlines into one compilation (NodeCountInliningCutoff), and a helper left
+     * out boxes its vectors. A separate loop that is not inlined passes only arrays.
+     */
+    private static void geluBackward(float[] x, float[] y, float[] g, float[] gx, int s, int e) {
+        float[] cdf = new float[Math.min(GELU_BLOCK, e - s)];
+        for (int b = s; b < e; b += GELU_BLOCK) {
+            int be = Math.min(e, b + GELU_BLOCK);
+            geluCdf(x, cdf, b, be);
+            geluBackwardFromCdf(x, cdf, g, gx, b, be);
         }
     }
 
-    /** gx += g * f'(x), f' given x and y = f(x). */
-    private static void backwardRange(Fn f, float[] x, float[] y, float[] g, float[] gx, int s, int e) {
-        int i = s, bound = s + S.loopBound(e - s);
-        for (; i < bound; i += S.length()) {
-            FloatVector d = derivative(f, FloatVector.fromArray(S, x, i), FloatVector.fromArray(S, y, i));
-            d.fma(FloatVector.fromArray(S, g, i), FloatVector.fromArray(S, gx, i)).intoArray(gx, i);
+    /** cdf[i - s] = Phi(x[i]). */
+    private static void geluCdf(float[] x, float[] cdf, int s, int e) {
+        for (int i = s; i < e; i += V) VecMath.onePlusErf(load(x, i).mul(SQRT1_2)).mul(0.5f).intoArray(cdf, i - s);
+    }
+
+    /** gx += g (Phi(x) + x phi(x)), Phi(x) read from cdf[i - s]. */
+    private static void geluBackwardFromCdf(float[] x, float[] cdf, float[] g, float[] gx, int s, int e) {
+        for (int i = s; i < e; i += V) {
+            FloatVector xv = load(x, i);
+            FloatVector pdf = VecMath.exp(xv.mul(xv).mul(-0.5f)).mul(INV_SQRT_2PI);
+            accumulate(xv.fma(pdf, load(cdf, i - s)), g, gx, i);
         }
-        if (i < e) {
-            VectorMask<Float> m = S.indexInRange(i, e);
-            FloatVector d = derivative(f, FloatVector.fromArray(S, x, i, m), FloatVector.fromArray(S, y, i, m));
-            d.fma(FloatVector.fromArray(S, g, i, m), FloatVector.fromArray(S, gx, i, m)).intoArray(gx, i, m);
+    }
+
+    private static void geluTanhForward(float[] x, float[] y, int s, int e) {
+        for (int i = s; i < e; i += V) geluTanh(load(x, i)).intoArray(y, i);
+    }
+
+    private static void geluTanhBackward(float[] x, float[] y, float[] g, float[] gx, int s, int e) {
+        for (int i = s; i < e; i += V) accumulate(geluTanhDerivative(load(x, i)), g, gx, i);
+    }
+
+    private static void siluForward(float[] x, float[] y, int s, int e) {
+        for (int i = s; i < e; i += V) silu(load(x, i)).intoArray(y, i);
+    }
+
+    private static void siluBackward(float[] x, float[] y, float[] g, float[] gx, int s, int e) {
+        for (int i = s; i < e; i += V) accumulate(siluDerivative(load(x, i)), g, gx, i);
+    }
+
+    private static void reluForward(float[] x, float[] y, int s, int e) {
+        for (int i = s; i < e; i += V) load(x, i).max(0f).intoArray(y, i);
+    }
+
+    private static void reluBackward(float[] x, float[] y, float[] g, float[] gx, int s, int e) {
+        FloatVector zero = FloatVector.zero(S);
+        for (int i = s; i < e; i += V) {
+            // where(x > 0, g, 0), as PyTorch's threshold_backward (no 0 * inf)
+            zero.blend(load(g, i), load(x, i).compare(VectorOperators.GT, 0f)).add(load(gx, i)).intoArray(gx, i);
         }
+    }
+
+    private static void softplusForward(float[] x, float[] y, int s, int e) {
+        for (int i = s; i < e; i += V) VecMath.softplus(load(x, i)).intoArray(y, i);
+    }
+
+    private static void softplusBackward(float[] x, float[] y, float[] g, float[] gx, int s, int e) {
+        for (int i = s; i < e; i += V) accumulate(softplusDerivative(load(x, i)), g, gx, i);
+    }
+
+    private static void expForward(float[] x, float[] y, int s, int e) {
+        for (int i = s; i < e; i += V) VecMath.exp(load(x, i)).intoArray(y, i);
+    }
+
+    private static void expBackward(float[] x, float[] y, float[] g, float[] gx, int s, int e) {
+        for (int i = s; i < e; i += V) accumulate(load(y, i), g, gx, i);
     }
 
     // ---- the functions -------------------------------------------------------------------
 
-    private static FloatVector value(Fn f, FloatVector x) {
-        return switch (f) {
-            case GELU -> x.mul(0.5f).mul(VecMath.onePlusErf(x.mul(SQRT1_2)));
-            case GELU_TANH -> x.mul(0.5f).mul(VecMath.tanh(tanhInner(x)).add(1f));
-            case SILU -> x.div(VecMath.exp(x.neg()).add(1f));
-            case RELU -> x.max(0f);
-            case SOFTPLUS -> VecMath.softplus(x);
-            case EXP -> VecMath.exp(x);
-        };
+    private static FloatVector gelu(FloatVector x) {
+        return x.mul(0.5f).mul(VecMath.onePlusErf(x.mul(SQRT1_2)));
     }
 
-    private static FloatVector derivative(Fn f, FloatVector x, FloatVector y) {
-        return switch (f) {
-            case GELU -> {
-                // Phi(x) + x phi(x)
-                FloatVector cdf = VecMath.onePlusErf(x.mul(SQRT1_2)).mul(0.5f);
-                FloatVector pdf = VecMath.exp(x.mul(x).mul(-0.5f)).mul(INV_SQRT_2PI);
-                yield x.fma(pdf, cdf);
-            }
-            case GELU_TANH -> {
-                FloatVector x2 = x.mul(x);
-                FloatVector t = VecMath.tanh(tanhInner(x));
-                FloatVector left = t.add(1f).mul(0.5f);
-                FloatVector dInner = x2.fma(3f * TANH_KAPPA, 1f).mul(TANH_BETA);
-                FloatVector right = x.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(dInner);
-                yield left.add(right);
-            }
-            case SILU -> {
-                FloatVector sig = VecMath.sigmoid(x);
-                yield sig.mul(x.mul(sig.neg().add(1f)).add(1f));
-            }
-            case RELU -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f));
-            case SOFTPLUS -> {
-                yield VecMath.sigmoid(x).blend(1f, x.compare(VectorOperators.GT, VecMath.SOFTPLUS_THRESHOLD));
-            }
-            case EXP -> y;
-        };
+    private static FloatVector geluTanh(FloatVector x) {
+        return x.mul(0.5f).mul(VecMath.tanh(tanhInner(x)).add(1f));
+    }
+
+    private static FloatVector geluTanhDerivative(FloatVector x) {
+        FloatVector x2 = x.mul(x);
+        FloatVector t = VecMath.tanh(tanhInner(x));
+        FloatVector left = t.add(1f).mul(0.5f);
+        FloatVector dInner = x2.fma(3f * TANH_KAPPA, 1f).mul(TANH_BETA);
+        FloatVector right = x.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(dInner);
+        return left.add(right);
     }
 
     /** sqrt(2/pi) (x + 0.044715 x^3). */
     private static FloatVector tanhInner(FloatVector x) {
         return x.mul(x).fma(TANH_KAPPA, 1f).mul(x).mul(TANH_BETA);
+    }
+
+    private static FloatVector silu(FloatVector x) {
+        return x.div(VecMath.exp(x.neg()).add(1f));
+    }
+
+    private static FloatVector siluDerivative(FloatVector x) {
+        FloatVector sig = VecMath.sigmoid(x);
+        return sig.mul(x.mul(sig.neg().add(1f)).add(1f));
+    }
+
+    private static FloatVector softplusDerivative(FloatVector x) {
+        return VecMath.sigmoid(x).blend(1f, x.compare(VectorOperators.GT, VecMath.SOFTPLUS_THRESHOLD));
     }
 }
