@@ -29,8 +29,11 @@ public final class Linear {
         int R = in == 0 ? y.numel() / Math.max(1, outF) : x.numel() / in;
         float[] Y = y.data;
         if (bias != null) {
+            // the prefill is a pass over the whole output: split it over the threads too
             float[] b = bias.data;
-            for (int r = 0; r < R; r++) System.arraycopy(b, 0, Y, r * outF, outF);
+            Parallel.forRange(R, Math.max(1, 16384 / Math.max(1, outF)), (r0, r1) -> {
+                for (int r = r0; r < r1; r++) System.arraycopy(b, 0, Y, r * outF, outF);
+            });
         }
         Gemm.sgemm(false, true, R, outF, in, x.data, 0, in, weight.data, 0, in, bias != null ? 1f : 0f, Y, 0, outF);
 
