@@ -4,6 +4,7 @@ import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.kernels.Gemm;
+import org.mambavision.engine.kernels.VecMath;
 
 /**
  * Fully connected layer y = x W^T + b with PyTorch's weight layout.
@@ -28,8 +29,11 @@ public final class Linear {
         int R = in == 0 ? y.numel() / Math.max(1, outF) : x.numel() / in;
         float[] Y = y.data;
         if (bias != null) {
+            // the prefill is a pass over the whole output: split it over the threads too
             float[] b = bias.data;
-            for (int r = 0; r < R; r++) System.arraycopy(b, 0, Y, r * outF, outF);
+            Parallel.forRange(R, Math.max(1, 16384 / Math.max(1, outF)), (r0, r1) -> {
+                for (int r = r0; r < r1; r++) System.arraycopy(b, 0, Y, r * outF, outF);
+            });
         }
         Gemm.sgemm(false, true, R, outF, in, x.data, 0, in, weight.data, 0, in, bias != null ? 1f : 0f, Y, 0, outF);
 
@@ -46,6 +50,99 @@ public final class Linear {
             }
         }, x, weight, bias);
         return y;
+    }
+
+    /**
+     * A linear layer on a batch of sequences with a choice of layouts, using only the weight rows
+     * [r0, r1) (and bias entries): per batch element b, with X_b the (L, in) token matrix and
+     * Y_b = X_b W[r0:r1]^T + bias[r0:r1] of shape (L, n = r1 - r0).
+     * x is stored (B, L, in), or (B, in, L) when {@code xChannelsFirst}; y is (B, L, n), or (B, n, L)
+     * when {@code yChannelsFirst}. The layout change is folded into the GEMM's transpose flags, so a
+     * transpose + linear + split costs no copies (Mamba's channels-first conv/scan between token-major
+     * projections). The weight gradient of rows [r0, r1) is accumulated; several calls may share one weight.
+     */
+    public static Tensor forwardLayout(Tensor x, boolean xChannelsFirst, Tensor weight, int r0, int r1, Tensor bias,
+                                       boolean yChannelsFirst) {
+        if (x.rank() != 3 || weight.rank() != 2 || r0 < 0 || r1 > weight.dim(0) || r0 >= r1
+                || x.dim(xChannelsFirst ? 1 : 2) != weight.dim(1)) {
+            throw new IllegalArgumentException("Linear.forwardLayout: input " + x.shapeString() + (xChannelsFirst ? " (B, in, L)" : " (B, L, in)")
+                    + " does not match weight " + weight.shapeString() + " rows [" + r0 + ", " + r1 + ")");
+        }
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != weight.dim(0))) {
+            throw new IllegalArgumentException("Linear.forwardLayout: bias " + bias.shapeString() + " does not match weight " + weight.shapeString());
+        }
+        int batch = x.dim(0), in = weight.dim(1), n = r1 - r0, L = x.dim(xChannelsFirst ? 2 : 1);
+        int xImage = L * in, yImage = L * n, wOff = r0 * in;
+        Tensor y = yChannelsFirst ? Tensor.zeros(batch, n, L) : Tensor.zeros(batch, L, n);
+        float[] X = x.data, W = weight.data, Y = y.data;
+        float beta = bias != null ? 1f : 0f;
+        forBatches(batch, b -> {
+            int yo = b * yImage;
+            if (bias != null) {
+                float[] bd = bias.data;
+                if (yChannelsFirst) for (int j = 0; j < n; j++) java.util.Arrays.fill(Y, yo + j * L, yo + (j + 1) * L, bd[r0 + j]);
+                else for (int t = 0; t < L; t++) System.arraycopy(bd, r0, Y, yo + t * n, n);
+            }
+            if (yChannelsFirst) { // Y_b^T (n, L) = W_r (n, in) * X_b^T (in, L)
+                Gemm.sgemm(false, !xChannelsFirst, n, L, in, W, wOff, in, X, b * xImage, xChannelsFirst ? L : in, beta, Y, yo, L);
+            } else {               // Y_b (L, n) = X_b (L, in) * W_r^T
+                Gemm.sgemm(xChannelsFirst, true, L, n, in, X, b * xImage, xChannelsFirst ? L : in, W, wOff, in, beta, Y, yo, n);
+            }
+        });
+
+        Tape.record(y, () -> {
+            float[] G = y.grad;
+            int ldg = yChannelsFirst ? L : n;
+            if (x.requiresGrad()) {
+                float[] gx = x.gradBuffer();
+                forBatches(batch, b -> {
+                    if (xChannelsFirst) { // dX_b^T (in, L) += W_r^T (in, n) * G_b^T (n, L)
+                        Gemm.sgemm(true, !yChannelsFirst, in, L, n, W, wOff, in, G, b * yImage, ldg, 1f, gx, b * xImage, L);
+                    } else {              // dX_b (L, in) += G_b (L, n) * W_r (n, in)
+                        Gemm.sgemm(yChannelsFirst, false, L, in, n, G, b * yImage, ldg, W, wOff, in, 1f, gx, b * xImage, in);
+                    }
+                });
+            }
+            if (weight.requiresGrad()) {
+                // dW_r (n, in) = sum_b G_b^T (n, L) * X_b (L, in): per-chunk partials over batch ranges, summed in chunk order.
+                int chunks = Math.min(Parallel.threads(), batch);
+                float[][] partial = new float[chunks][];
+                Parallel.forEach(chunks, c -> {
+                    float[] acc = new float[n * in];
+                    int b0 = (int) ((long) batch * c / chunks), b1 = (int) ((long) batch * (c + 1) / chunks);
+                    for (int b = b0; b < b1; b++) {
+                        Gemm.sgemm(!yChannelsFirst, xChannelsFirst, n, in, L, G, b * yImage, ldg, X, b * xImage,
+                                xChannelsFirst ? L : in, 1f, acc, 0, in);
+                    }
+                    partial[c] = acc;
+                });
+                float[] gw = weight.gradBuffer();
+                for (float[] acc : partial) VecMath.addInto(n * in, acc, 0, gw, wOff);
+            }
+            if (bias != null && bias.requiresGrad()) {
+                float[] gb = bias.gradBuffer();
+                if (yChannelsFirst) {
+                    Parallel.forRange(n, 8, (j0, j1) -> {
+                        for (int j = j0; j < j1; j++) {
+                            float s = 0;
+                            for (int b = 0; b < batch; b++) s += VecMath.sum(G, b * yImage + j * L, L);
+                            gb[r0 + j] += s;
+                        }
+                    });
+                } else {
+                    float[] part = new float[n];
+                    addColumnSums(G, batch * L, n, part);
+                    for (int j = 0; j < n; j++) gb[r0 + j] += part[j];
+                }
+            }
+        }, x, weight, bias);
+        return y;
+    }
+
+    /** One task per batch element when there are enough of them; otherwise in order, each GEMM using the threads. */
+    private static void forBatches(int batch, java.util.function.IntConsumer body) {
+        if (batch >= Parallel.threads()) Parallel.forEach(batch, body);
+        else for (int b = 0; b < batch; b++) body.accept(b);
     }
 
     /** acc[j] += sum_r g[r*cols + j]; each task owns a column range and walks the rows in order. */

@@ -98,4 +98,65 @@ class LinearTest {
         e = assertThrows(IllegalArgumentException.class, () -> Linear.forward(Tensor.zeros(4, 5), Tensor.zeros(3, 5), Tensor.zeros(4)));
         assertTrue(e.getMessage().contains("Linear") && e.getMessage().contains("[4]") && e.getMessage().contains("[3, 5]"), e.getMessage());
     }
+
+    /** (B, A, C) -> (B, C, A), plain loops. */
+    private static Tensor swapLast(Tensor t) {
+        int b = t.dim(0), p = t.dim(1), q = t.dim(2);
+        Tensor o = Tensor.zeros(b, q, p);
+        for (int i = 0; i < b; i++) for (int j = 0; j < p; j++) for (int k = 0; k < q; k++) o.data[(i * q + k) * p + j] = t.data[(i * p + j) * q + k];
+        return o;
+    }
+
+    @Test
+    void forwardLayoutMatchesNaiveInAllLayouts() {
+        SplittableRandom rng = new SplittableRandom(3);
+        int in = 13, out = 33, r0 = 5, r1 = 22;
+        Tensor w = Tensor.randn(rng, 1f, out, in), b = Tensor.randn(rng, 1f, out);
+        Tensor wr = Tensor.zeros(r1 - r0, in), br = Tensor.zeros(r1 - r0);
+        System.arraycopy(w.data, r0 * in, wr.data, 0, (r1 - r0) * in);
+        System.arraycopy(b.data, r0, br.data, 0, r1 - r0);
+        for (int batch : new int[] {1, 3}) {
+            Tensor x = Tensor.randn(rng, 1f, batch, 7, in); // (B, L, in)
+            for (Tensor bias : new Tensor[] {b, null}) {
+                float[] expected = naive(x, wr, bias == null ? null : br); // (B, L, n)
+                Tensor expCf = swapLast(Tensor.of(expected, batch, 7, r1 - r0));
+                for (boolean xCf : new boolean[] {false, true}) {
+                    for (boolean yCf : new boolean[] {false, true}) {
+                        Tensor y = Linear.forwardLayout(xCf ? swapLast(x) : x, xCf, w, r0, r1, bias, yCf);
+                        String what = "forwardLayout B=" + batch + " xCf=" + xCf + " yCf=" + yCf + " bias=" + (bias != null);
+                        assertArrayEquals(yCf ? new int[] {batch, r1 - r0, 7} : new int[] {batch, 7, r1 - r0}, y.shape(), what);
+                        assertClose(yCf ? expCf.data : expected, y.data, 1e-5, what);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void forwardLayoutGradients() {
+        SplittableRandom rng = new SplittableRandom(4);
+        Tensor w = Tensor.randn(rng, 1f, 9, 13).name("weight");
+        Tensor b = Tensor.randn(rng, 1f, 9).name("bias");
+        for (boolean xCf : new boolean[] {false, true}) {
+            for (boolean yCf : new boolean[] {false, true}) {
+                for (int batch : new int[] {1, 3}) {
+                    Tensor x = Tensor.randn(rng, 1f, xCf ? new int[] {batch, 13, 7} : new int[] {batch, 7, 13}).name("x");
+                    GradCheck.check("forwardLayout xCf=" + xCf + " yCf=" + yCf + " B=" + batch,
+                            () -> Linear.forwardLayout(x, xCf, w, 2, 7, b, yCf), x, w, b);
+                }
+            }
+        }
+        // two row ranges of one weight accumulate into disjoint gradient rows
+        Tensor x = Tensor.randn(rng, 1f, 2, 13, 7).name("x");
+        GradCheck.check("forwardLayout two ranges", () -> org.mambavision.engine.ops.Arith.add(
+                Linear.forwardLayout(x, true, w, 0, 4, null, true), Linear.forwardLayout(x, true, w, 4, 8, b, true)), x, w, b);
+    }
+
+    @Test
+    void forwardLayoutRejectsBadShapes() {
+        Tensor w = Tensor.zeros(9, 13);
+        assertThrows(IllegalArgumentException.class, () -> Linear.forwardLayout(Tensor.zeros(2, 7, 12), false, w, 0, 9, null, true));
+        assertThrows(IllegalArgumentException.class, () -> Linear.forwardLayout(Tensor.zeros(2, 7, 13), true, w, 0, 9, null, true));
+        assertThrows(IllegalArgumentException.class, () -> Linear.forwardLayout(Tensor.zeros(2, 13, 7), true, w, 3, 10, null, true));
+    }
 }

@@ -39,23 +39,31 @@ public final class MambaVisionMixer extends Module {
         convZ = param("conv1d_z.weight", Tensor.uniform(rng, -bound, bound, half, 1, dConv));
     }
 
-    /** h: (B, L, C) -> (B, L, C). */
+    /**
+     * h: (B, L, C) -> (B, L, C). The conv and scan work channels-first (B, C, L); the projections read and
+     * write that layout directly (and only the weight rows each piece needs), so no transposes or splits.
+     */
     public Tensor forward(Tensor h) {
         int half = dInner / 2;
-        Tensor xz = Shapes.transpose(inProj.forward(h), 1, 2);              // (B, C, L)
-        Tensor[] xzParts = Shapes.split(xz, 1, half, half);
-        Tensor x = Activations.silu(DepthwiseConv1d.forward(xzParts[0], convX, null, DepthwiseConv1d.Padding.SAME));
-        Tensor z = Activations.silu(DepthwiseConv1d.forward(xzParts[1], convZ, null, DepthwiseConv1d.Padding.SAME));
-        Tensor xDbl = xProj.forward(Shapes.transpose(x, 1, 2));             // (B, L, R + 2N)
-        Tensor[] parts = Shapes.split(xDbl, 2, dtRank, dState, dState);
-        Tensor dt = Shapes.transpose(dtProj.forward(parts[0]), 1, 2);       // (B, C/2, L)
-        Tensor bMat = Shapes.transpose(parts[1], 1, 2);                     // (B, N, L)
-        Tensor cMat = Shapes.transpose(parts[2], 1, 2);
+        Tensor xIn = project(inProj, h, false, 0, half, null, true);           // (B, C/2, L)
+        Tensor zIn = project(inProj, h, false, half, dInner, null, true);
+        Tensor x = Activations.silu(DepthwiseConv1d.forward(xIn, convX, null, DepthwiseConv1d.Padding.SAME));
+        Tensor z = Activations.silu(DepthwiseConv1d.forward(zIn, convZ, null, DepthwiseConv1d.Padding.SAME));
+        Tensor dtIn = project(xProj, x, true, 0, dtRank, null, true);          // (B, R, L)
+        Tensor bMat = project(xProj, x, true, dtRank, dtRank + dState, null, true);    // (B, N, L)
+        Tensor cMat = project(xProj, x, true, dtRank + dState, dtRank + 2 * dState, null, true);
+        Tensor dt = project(dtProj, dtIn, true, 0, half, dtProj.bias, true);   // (B, C/2, L)
         Tensor a = Arith.scale(Activations.exp(aLog), -1f);
         // the scan: per state element, dA * h + dB * u, and C * h (3 MACs), as fvcore-style counters do
         org.mambavision.models.nn.Profiler.addMacs(3L * x.numel() * dState);
         Tensor y = SelectiveScan.forward(x, dt, a, bMat, cMat, d, dtProj.bias, true);
         Tensor yz = Shapes.concat(1, y, z);                                  // (B, C, L)
-        return outProj.forward(Shapes.transpose(yz, 1, 2));
+        return project(outProj, yz, true, 0, dModel, null, false);           // (B, L, C)
+    }
+
+    /** Rows [r0, r1) of a linear layer between token-major and channels-first layouts (counted for the profiler). */
+    private static Tensor project(Linear lin, Tensor x, boolean xChannelsFirst, int r0, int r1, Tensor bias, boolean yChannelsFirst) {
+        org.mambavision.models.nn.Profiler.addMacs((long) (x.numel() / lin.in) * lin.in * (r1 - r0));
+        return org.mambavision.engine.ops.Linear.forwardLayout(x, xChannelsFirst, lin.weight, r0, r1, bias, yChannelsFirst);
     }
 }
