@@ -47,6 +47,8 @@ public final class EvalCommand implements Callable<Integer> {
         DataOptions o = new DataOptions(cfg.dataDir == null ? null : Path.of(cfg.dataDir), !hasTest,
                 cfg.dataset.equals("imagefolder") ? 0 : cfg.imgSize, cfg.inChans, Math.max(cfg.datasetSize, 1), cfg.numClasses, cfg.seed, true);
         Dataset ds = Datasets.create(cfg.dataset, o);
+        // without an official test split, evaluate on the run's validation split (same seed and fraction)
+        if (!hasTest) ds = org.mambavision.training.data.Splits.trainVal(ds, cfg.trainSplit, cfg.seed).val();
         if (ds.numClasses() != loaded.model().numClasses()) {
             throw new UserError(cfg.dataset + " has " + ds.numClasses() + " classes but the model in " + weights + " has " + loaded.model().numClasses());
         }
@@ -55,7 +57,7 @@ public final class EvalCommand implements Callable<Integer> {
                 .batchSize(batchSize).shuffle(false).dropLast(false).numWorkers(cfg.numWorkers).seed(cfg.seed).build()) {
             Evaluator.Result r = Evaluator.evaluate(loaded.model(), dl, ds.numClasses());
             System.out.printf(Locale.ROOT, "%s on %s (%s, %d images): loss %.4f  top-1 %.4f  top-5 %.4f%n", weights, cfg.dataset,
-                    hasTest ? "test split" : "all samples", r.samples(), r.loss(), r.top1(), r.top5());
+                    hasTest ? "test split" : "validation split", r.samples(), r.loss(), r.top1(), r.top5());
             System.out.println("confusion matrix (rows: true class, columns: predicted):");
             for (int i = 0; i < r.confusion().length; i++) {
                 StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-14.14s", loaded.classNames().get(i)));
