@@ -91,7 +91,8 @@ public final class Trainer {
             if (!Files.isRegularFile(ckpt)) throw new IOException(ckpt + ": no checkpoint to resume from");
             resumeState = TrainCheckpoint.read(ckpt);
             runDir = ckpt.toAbsolutePath().getParent();
-            log.accept("resuming " + runDir + " from epoch " + resumeState.info().get("epoch") + ", batch " + resumeState.info().get("batch"));
+            log.accept("resuming " + runDir + " at epoch " + (Integer.parseInt(resumeState.info().getOrDefault("epoch", "0")) + 1)
+                    + ", batch " + resumeState.info().get("batch"));
         } else {
             runDir = newRunDir(cfg);
         }
