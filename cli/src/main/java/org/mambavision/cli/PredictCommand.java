@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.mambavision.training.Predictor;
 import org.mambavision.training.data.Images;
+import org.mambavision.training.track.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -36,11 +37,11 @@ public final class PredictCommand implements Callable<Integer> {
             BufferedImage bi = Images.readBuffered(img);
             List<Predictor.Prediction> preds = p.predict(bi, top);
             if (json) {
-                StringBuilder sb = new StringBuilder("{\"image\":\"").append(Json.escape(img.toString())).append("\",\"top\":[");
+                StringBuilder sb = new StringBuilder("{\"image\":").append(Json.write(img.toString())).append(",\"top\":[");
                 for (int i = 0; i < preds.size(); i++) {
                     Predictor.Prediction q = preds.get(i);
-                    sb.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "{\"index\":%d,\"label\":\"%s\",\"probability\":%.6f}",
-                            q.index(), Json.escape(q.label()), q.probability()));
+                    sb.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "{\"index\":%d,\"label\":%s,\"probability\":%.6f}",
+                            q.index(), Json.write(q.label()), q.probability()));
                 }
                 System.out.println(sb.append("]}"));
             } else {

@@ -10,10 +10,10 @@ import java.util.Map;
  * line. Integers read back as {@link Long}, other numbers as {@link Double}; non-finite numbers are written as
  * null because JSON has no NaN.
  */
-final class Json {
+public final class Json {
     private Json() {}
 
-    static String write(Object value) {
+    public static String write(Object value) {
         StringBuilder sb = new StringBuilder();
         write(sb, value);
         return sb.toString();
