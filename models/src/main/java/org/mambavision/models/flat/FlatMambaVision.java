@@ -7,9 +7,8 @@ import org.mambavision.engine.Tensor;
 import org.mambavision.engine.ops.Reduce;
 import org.mambavision.engine.ops.Shapes;
 import org.mambavision.models.Features;
-import org.mambavision.models.VisionModel;
+import org.mambavision.models.ClassifierBase;
 import org.mambavision.models.blocks.Block;
-import org.mambavision.models.blocks.StochasticDepth;
 import org.mambavision.models.nn.Conv2d;
 import org.mambavision.models.nn.LayerNorm;
 import org.mambavision.models.nn.Linear;
@@ -22,18 +21,17 @@ import org.mambavision.models.nn.Profiler;
  * No position embedding: the early Mamba blocks scan the tokens in raster order, which gives the
  * later attention blocks position information, and any resolution divisible by the patch size works.
  */
-public final class FlatMambaVision extends Module implements VisionModel {
+public final class FlatMambaVision extends ClassifierBase {
     private final FlatConfig cfg;
     private final Conv2d patchEmbed;
     private final List<Block> blocks = new ArrayList<>();
     private final LayerNorm norm;
     private final Linear head;
-    private final StochasticDepth sd;
 
     public FlatMambaVision(FlatConfig cfg, long seed) {
+        super(cfg.name(), cfg.numClasses(), cfg.inChans(), cfg.imgSize(), 1f, seed);
         this.cfg = cfg;
         SplittableRandom rng = new SplittableRandom(seed);
-        this.sd = new StochasticDepth(seed ^ 0x5DEECE66DL);
         patchEmbed = child("patch_embed", new ModuleList()).add("proj",
                 new Conv2d(cfg.inChans(), cfg.embedDim(), cfg.patchSize(), cfg.patchSize(), 0, true, rng));
         ModuleList list = child("blocks", new ModuleList());
@@ -51,10 +49,6 @@ public final class FlatMambaVision extends Module implements VisionModel {
         return cfg;
     }
 
-    @Override
-    public String name() {
-        return cfg.name();
-    }
 
     @Override
     public Tensor forward(Tensor images) {
@@ -88,28 +82,8 @@ public final class FlatMambaVision extends Module implements VisionModel {
         return new Features(List.of(stage), pooled);
     }
 
-    @Override
-    public int numClasses() {
-        return cfg.numClasses();
-    }
 
-    @Override
-    public int inChans() {
-        return cfg.inChans();
-    }
 
-    @Override
-    public int defaultImgSize() {
-        return cfg.imgSize();
-    }
 
-    @Override
-    public float cropPct() {
-        return 1f;
-    }
 
-    @Override
-    public StochasticDepth stochasticDepth() {
-        return sd;
-    }
 }

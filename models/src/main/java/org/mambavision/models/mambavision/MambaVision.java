@@ -8,8 +8,7 @@ import org.mambavision.engine.Tensor;
 import org.mambavision.engine.ops.Activations;
 import org.mambavision.engine.ops.Reduce;
 import org.mambavision.models.Features;
-import org.mambavision.models.VisionModel;
-import org.mambavision.models.blocks.StochasticDepth;
+import org.mambavision.models.ClassifierBase;
 import org.mambavision.models.nn.BatchNorm2d;
 import org.mambavision.models.nn.Conv2d;
 import org.mambavision.models.nn.Linear;
@@ -22,19 +21,18 @@ import org.mambavision.models.nn.Profiler;
  * a two-conv stem (BatchNorm eps 1e-4), two conv levels, two levels of windowed Mamba-mixer blocks
  * followed by attention blocks, a final BatchNorm2d, global average pool and a linear head.
  */
-public final class MambaVision extends Module implements VisionModel {
+public final class MambaVision extends ClassifierBase {
     private final MambaVisionConfig cfg;
     private final Conv2d stemConv1, stemConv2;
     private final BatchNorm2d stemNorm1, stemNorm2;
     private final List<MambaVisionLevel> levels = new ArrayList<>();
     private final BatchNorm2d norm;
     private final Linear head;
-    private final StochasticDepth sd;
 
     public MambaVision(MambaVisionConfig cfg, long seed) {
+        super(cfg.name(), cfg.numClasses(), cfg.inChans(), cfg.imgSize(), cfg.cropPct(), seed);
         this.cfg = cfg;
         SplittableRandom rng = new SplittableRandom(seed);
-        this.sd = new StochasticDepth(seed ^ 0x5DEECE66DL);
         ModuleList convDown = child("patch_embed", new ModuleList()).add("conv_down", new ModuleList());
         stemConv1 = convDown.add("0", new Conv2d(cfg.inChans(), cfg.inDim(), 3, 2, 1, false, rng));
         stemNorm1 = convDown.add("1", new BatchNorm2d(cfg.inDim(), 1e-4f));
@@ -66,10 +64,6 @@ public final class MambaVision extends Module implements VisionModel {
         return cfg;
     }
 
-    @Override
-    public String name() {
-        return cfg.name();
-    }
 
     @Override
     public Tensor forward(Tensor images) {
@@ -125,28 +119,8 @@ public final class MambaVision extends Module implements VisionModel {
         }
     }
 
-    @Override
-    public int numClasses() {
-        return cfg.numClasses();
-    }
 
-    @Override
-    public int inChans() {
-        return cfg.inChans();
-    }
 
-    @Override
-    public int defaultImgSize() {
-        return cfg.imgSize();
-    }
 
-    @Override
-    public float cropPct() {
-        return cfg.cropPct();
-    }
 
-    @Override
-    public StochasticDepth stochasticDepth() {
-        return sd;
-    }
 }
