@@ -146,7 +146,10 @@ public final class Trainer {
             long stepsPerEpoch = Math.max(1, batchesPerEpoch / accum);
             LrSchedule schedule = LrSchedules.create(cfg.scheduler, cfg.lr, cfg.minLr, cfg.warmupLr, cfg.warmupEpochs * stepsPerEpoch,
                     cfg.epochs * stepsPerEpoch, cfg.stepSize * stepsPerEpoch, cfg.gamma);
-            Ema ema = cfg.ema ? new Ema(model.stateDict(), cfg.emaDecay) : null;
+            // live tensors, looked up once rather than rebuilt every step
+            Map<String, Tensor> liveState = model.stateDict();
+            java.util.Collection<Tensor> params = model.namedParameters().values();
+            Ema ema = cfg.ema ? new Ema(liveState, cfg.emaDecay) : null;
 
             int startEpoch = 0, startBatch = 0;
             double best = -1;
@@ -207,11 +210,11 @@ public final class Trainer {
                         correct += Evaluator.topKHits(logits, batchData.labels(), null)[0];
                         seen += batchData.size();
                         if ((b + 1) % accum == 0 || b == batchesPerEpoch - 1) {
-                            if (cfg.gradClip > 0) GradClip.clipGlobalNorm(model.namedParameters().values(), cfg.gradClip);
+                            if (cfg.gradClip > 0) GradClip.clipGlobalNorm(params, cfg.gradClip);
                             lastLr = schedule.lr(opt.stepCount());
                             opt.step((float) lastLr);
                             opt.zeroGrad();
-                            if (ema != null) ema.update(model.stateDict());
+                            if (ema != null) ema.update(liveState);
                         }
                         double secs = (System.nanoTime() - e0) * 1e-9;
                         tracker.progressStep(String.format(Locale.ROOT, "loss %.4f acc %.3f %.1f img/s", lossSum / seen, (double) correct / seen, seen / secs));
@@ -234,11 +237,11 @@ public final class Trainer {
                 Evaluator.Result ev = evalNow ? Evaluator.evaluate(model, data.valLoader, model.numClasses()) : null;
                 Evaluator.Result evEma = null;
                 if (evalNow && ema != null) {
-                    ema.swap(model.stateDict());
+                    ema.swap(liveState);
                     try {
                         evEma = Evaluator.evaluate(model, data.valLoader, model.numClasses());
                     } finally {
-                        ema.swap(model.stateDict());
+                        ema.swap(liveState);
                     }
                 }
                 if (ev != null) lastEval = ev;
