@@ -17,6 +17,8 @@ public final class Parallel {
     private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
     private static final Worker[] WORKERS = new Worker[THREADS - 1];
     private static final Object SUBMIT_LOCK = new Object();
+    /** How long an idle worker spins before it parks (-Dmv.spinMicros, default 1000). */
+    private static final long SPIN_NANOS = 1000L * Long.getLong("mv.spinMicros", 1000);
 
     static {
         for (int i = 0; i < WORKERS.length; i++) {
@@ -137,15 +139,25 @@ public final class Parallel {
         @Override
         public void run() {
             INSIDE.set(true);
+            long idleSince = System.nanoTime();
+            int spins = 0;
             while (true) {
                 Job j = job;
                 if (j == null) {
-                    LockSupport.park(this);
+                    // Spin a little before parking: a model runs parallel regions back to back, and
+                    // waking a parked thread (on these VMs, a halted vCPU) costs up to milliseconds.
+                    if ((++spins & 63) != 0 || System.nanoTime() - idleSince < SPIN_NANOS) {
+                        Thread.onSpinWait();
+                    } else {
+                        LockSupport.park(this);
+                    }
                     continue;
                 }
                 job = null;
                 j.runTasks();
                 j.helperFinished();
+                idleSince = System.nanoTime();
+                spins = 0;
             }
         }
     }
