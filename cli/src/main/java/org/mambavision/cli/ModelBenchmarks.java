@@ -2,6 +2,7 @@ package org.mambavision.cli;
 
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
+import org.mambavision.engine.BufferPool;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.bench.BenchRow;
@@ -27,9 +28,9 @@ final class ModelBenchmarks {
         Tensor x1 = Tensor.randn(rng, 1f, 1, m.inChans(), s.height(), s.width());
         m.train(false);
         try (var g = Tape.noGrad()) {
-            double t = Timing.medianSeconds(1, runs, () -> m.forward(x));
+            double t = Timing.medianSeconds(1, runs, () -> pooled(() -> m.forward(x)));
             emit.accept(new BenchRow("model_infer", shape, batch / t, "images/s"));
-            double t1 = Timing.medianSeconds(2, Math.max(runs, 5), () -> m.forward(x1));
+            double t1 = Timing.medianSeconds(2, Math.max(runs, 5), () -> pooled(() -> m.forward(x1)));
             emit.accept(new BenchRow("model_latency", m.name() + " b1 " + s.height() + "x" + s.width(), t1 * 1e3, "ms"));
         }
         if (train) {
@@ -37,13 +38,20 @@ final class ModelBenchmarks {
             int[] labels = new int[batch];
             for (int i = 0; i < batch; i++) labels[i] = rng.nextInt(m.numClasses());
             Optimizer opt = new AdamW(ParamGroups.of(m.namedParameters()), 0.9, 0.999, 1e-8, 0.05);
-            double t = Timing.medianSeconds(1, runs, () -> {
+            double t = Timing.medianSeconds(1, runs, () -> pooled(() -> {
                 opt.zeroGrad();
                 Tensor loss = CrossEntropy.forward(m.forward(x), labels, 0.1f);
                 loss.backward();
                 opt.step(1e-4f);
-            });
+            }));
             emit.accept(new BenchRow("model_train", shape + " adamw", batch / t, "images/s"));
+        }
+    }
+
+    /** Runs {@code body} in a buffer-pool scope, as the trainer and evaluator do: steady state reuses buffers. */
+    private static void pooled(Runnable body) {
+        try (var buffers = BufferPool.open()) {
+            body.run();
         }
     }
 }

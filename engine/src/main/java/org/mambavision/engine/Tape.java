@@ -74,7 +74,8 @@ public final class Tape {
             for (int i = nodes.size() - 1; i >= 0; i--) {
                 Node n = nodes.get(i);
                 if (n.out.grad != null) n.backward.run();
-                // Intermediate gradients are dead once consumed; free them with the node.
+                // Intermediate gradients are dead once consumed: back to the pool (if pooled), then free.
+                BufferPool.release(n.out.grad);
                 n.out.grad = null;
                 nodes.set(i, null);
             }
@@ -97,8 +98,9 @@ public final class Tape {
     public static Tensor checkpoint(java.util.function.UnaryOperator<Tensor> f, Tensor x) {
         if (!gradEnabled()) return f.apply(x);
         Tensor out;
-        try (var g = noGrad()) {
-            out = f.apply(x);
+        // A scope of its own, so that the activations inside f are recycled now rather than at step end.
+        try (var g = noGrad(); var inner = BufferPool.open()) {
+            out = inner.escape(f.apply(x));
         }
         Tensor result = out.detach();
         State s = STATE.get();
@@ -106,13 +108,14 @@ public final class Tape {
         s.nodes.add(new Node(result, () -> {
             ArrayList<Node> outer = s.nodes;
             s.nodes = new ArrayList<>();
-            try {
+            try (var inner = BufferPool.open()) {
                 Tensor xi = x.detach().requiresGrad(x.requiresGrad());
                 Tensor y = f.apply(xi);
                 if (y.requiresGrad()) backward(y, result.grad);
                 if (x.requiresGrad() && xi.grad != null) {
                     float[] gx = x.gradBuffer(), gi = xi.grad;
                     for (int i = 0; i < gi.length; i++) gx[i] += gi[i];
+                    BufferPool.release(gi);
                 }
             } finally {
                 s.nodes = outer;

@@ -20,17 +20,39 @@ public final class Tensor {
     public float[] grad;
     private boolean requiresGrad;
     private String name;
+    /** The pool scope that handed out {@link #data} (null: a heap array); gradients come from it too. */
+    private final BufferPool.Scope scope;
 
-    private Tensor(float[] data, int[] shape) {
+    private Tensor(float[] data, int[] shape, BufferPool.Scope scope) {
         this.shape = shape;
         this.data = data;
+        this.scope = scope;
+    }
+
+    private Tensor(float[] data, int[] shape) {
+        this(data, shape, null);
     }
 
     // ---- construction --------------------------------------------------------------------
 
     public static Tensor zeros(int... shape) {
+        return allocate(true, shape);
+    }
+
+    /**
+     * A tensor whose values are unspecified: for ops that overwrite every element. Outside a
+     * {@link BufferPool} scope it is zero-filled like {@link #zeros}; inside one it may be a reused buffer.
+     */
+    public static Tensor empty(int... shape) {
+        return allocate(false, shape);
+    }
+
+    private static Tensor allocate(boolean zero, int[] shape) {
         int[] s = checkShape(shape);
-        return new Tensor(new float[numel(s)], s);
+        int n = numel(s);
+        BufferPool.Scope scope = n >= BufferPool.MIN_FLOATS ? BufferPool.current() : null;
+        if (scope == null) return new Tensor(new float[n], s);
+        return new Tensor(scope.take(n, zero), s, scope);
     }
 
     /** Wraps {@code data} (no copy). */
@@ -120,7 +142,7 @@ public final class Tensor {
         }
         s = checkShape(s);
         if (numel(s) != numel()) throw new IllegalArgumentException("reshape: cannot reshape " + shapeString() + " to " + Arrays.toString(newShape));
-        Tensor out = new Tensor(data, s);
+        Tensor out = new Tensor(data, s, scope);
         Tape.record(out, () -> {
             float[] g = out.grad, gi = gradBuffer();
             for (int i = 0; i < g.length; i++) gi[i] += g[i];
@@ -137,7 +159,7 @@ public final class Tensor {
 
     /** The same data, cut off from the tape (no gradient flows through). */
     public Tensor detach() {
-        return new Tensor(data, shape);
+        return new Tensor(data, shape, scope);
     }
 
     // ---- autograd ------------------------------------------------------------------------
@@ -152,8 +174,23 @@ public final class Tensor {
 
     /** The gradient buffer, allocated (zeroed) on first use. */
     public float[] gradBuffer() {
-        if (grad == null) grad = new float[data.length];
+        if (grad == null) grad = newGrad(true);
         return grad;
+    }
+
+    /**
+     * For backward kernels that can assign instead of accumulate: when no gradient exists yet,
+     * allocates one with unspecified contents that the caller must overwrite entirely, and returns
+     * true; returns false (and allocates nothing) when there is a gradient to accumulate into.
+     */
+    public boolean allocateGradForOverwrite() {
+        if (grad != null) return false;
+        grad = newGrad(false);
+        return true;
+    }
+
+    private float[] newGrad(boolean zero) {
+        return scope != null && scope.usable() ? scope.take(data.length, zero) : new float[data.length];
     }
 
     public void zeroGrad() {

@@ -1,5 +1,6 @@
 package org.mambavision.training;
 
+import org.mambavision.engine.BufferPool;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.ops.CrossEntropy;
@@ -21,12 +22,14 @@ public final class Evaluator {
         int[][] confusion = new int[numClasses][numClasses];
         try (var g = Tape.noGrad(); DataLoader.Epoch epoch = loader.epoch(0)) {
             for (DataLoader.Batch b : epoch) {
-                Tensor logits = model.forward(b.images());
-                lossSum += CrossEntropy.forward(logits, b.labels(), 0f).item() * b.size();
-                int[] hits = topKHits(logits, b.labels(), confusion);
-                correct1 += hits[0];
-                correct5 += hits[1];
-                n += b.size();
+                try (var buffers = BufferPool.open()) { // every batch reuses the previous batch's buffers
+                    Tensor logits = model.forward(b.images());
+                    lossSum += CrossEntropy.forward(logits, b.labels(), 0f).item() * b.size();
+                    int[] hits = topKHits(logits, b.labels(), confusion);
+                    correct1 += hits[0];
+                    correct5 += hits[1];
+                    n += b.size();
+                }
             }
         } finally {
             model.train(wasTraining);

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.mambavision.engine.BufferPool;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.ops.Arith;
 import org.mambavision.engine.ops.CrossEntropy;
@@ -193,22 +194,25 @@ public final class Trainer {
                     for (; b < batchesPerEpoch; b++) {
                         DataLoader.Batch batchData = it.next();
                         if (epoch == 0 && b == 0) tracker.sampleGrid(batchData, data);
-                        Tensor logits = model.forward(batchData.images());
-                        Tensor loss = batchData.softTargets() != null
-                                ? CrossEntropy.forwardSoft(logits, Tensor.of(batchData.softTargets(), batchData.size(), model.numClasses()))
-                                : CrossEntropy.forward(logits, batchData.labels(), (float) cfg.labelSmoothing);
-                        float lossValue = loss.item();
-                        if (!Float.isFinite(lossValue)) {
-                            org.mambavision.engine.Tape.clear();
-                            stopReason = "the loss became " + lossValue + " at epoch " + (epoch + 1) + ", batch " + (b + 1)
-                                    + "; stopped. The last good checkpoint is " + runDir.resolve(RunTracker.LAST)
-                                    + " (try a lower lr or grad_clip)";
-                            break;
+                        // The step's activations and gradients come from (and go back to) the buffer pool.
+                        try (var buffers = BufferPool.open()) {
+                            Tensor logits = model.forward(batchData.images());
+                            Tensor loss = batchData.softTargets() != null
+                                    ? CrossEntropy.forwardSoft(logits, Tensor.of(batchData.softTargets(), batchData.size(), model.numClasses()))
+                                    : CrossEntropy.forward(logits, batchData.labels(), (float) cfg.labelSmoothing);
+                            float lossValue = loss.item();
+                            if (!Float.isFinite(lossValue)) {
+                                org.mambavision.engine.Tape.clear();
+                                stopReason = "the loss became " + lossValue + " at epoch " + (epoch + 1) + ", batch " + (b + 1)
+                                        + "; stopped. The last good checkpoint is " + runDir.resolve(RunTracker.LAST)
+                                        + " (try a lower lr or grad_clip)";
+                                break; // closes the scope
+                            }
+                            (accum > 1 ? Arith.scale(loss, 1f / accum) : loss).backward();
+                            lossSum += lossValue * batchData.size();
+                            correct += Evaluator.topKHits(logits, batchData.labels(), null)[0];
+                            seen += batchData.size();
                         }
-                        (accum > 1 ? Arith.scale(loss, 1f / accum) : loss).backward();
-                        lossSum += lossValue * batchData.size();
-                        correct += Evaluator.topKHits(logits, batchData.labels(), null)[0];
-                        seen += batchData.size();
                         if ((b + 1) % accum == 0 || b == batchesPerEpoch - 1) {
                             if (cfg.gradClip > 0) GradClip.clipGlobalNorm(params, cfg.gradClip);
                             lastLr = schedule.lr(opt.stepCount());

@@ -25,6 +25,8 @@ public final class Activations {
     private static final int V = S.length();
     /** Elements per task; below this a tensor stays on the calling thread. */
     private static final int GRAIN = 16384;
+    /** Block of a fresh gradient zeroed right before the kernel adds into it (stays in L1). */
+    private static final int ZERO_BLOCK = 2048;
 
     private static final float SQRT1_2 = 0.70710678118654752f;
     private static final float INV_SQRT_2PI = 0.39894228040143268f;
@@ -70,13 +72,21 @@ public final class Activations {
 
     private static Tensor unary(String op, Forward fwd, Backward bwd, Tensor x) {
         if (x == null) throw new IllegalArgumentException(op + ": input is null");
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         float[] xd = x.data, yd = out.data;
         int n = xd.length;
         Parallel.forRange(n, GRAIN, (s, e) -> forwardRange(fwd, xd, yd, s, e));
         Tape.record(out, () -> {
-            float[] g = out.grad, gx = x.gradBuffer();
-            Parallel.forRange(n, GRAIN, (s, e) -> backwardRange(bwd, xd, yd, g, gx, s, e));
+            // A fresh gradient is zeroed block by block just before use (in cache), not in a pass of its own.
+            boolean fresh = x.allocateGradForOverwrite();
+            float[] g = out.grad, gx = x.grad;
+            Parallel.forRange(n, GRAIN, (s, e) -> {
+                for (int b0 = s; b0 < e; b0 += ZERO_BLOCK) {
+                    int b1 = Math.min(e, b0 + ZERO_BLOCK);
+                    if (fresh) java.util.Arrays.fill(gx, b0, b1, 0f);
+                    backwardRange(bwd, xd, yd, g, gx, b0, b1);
+                }
+            });
         }, x);
         return out;
     }

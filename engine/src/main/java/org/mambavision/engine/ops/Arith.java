@@ -24,20 +24,33 @@ public final class Arith {
     private static Tensor axpy(String op, Tensor a, Tensor b, float s) {
         int[] shape = outShape(op, a, b);
         int[] as = a.shape(), bs = b.shape();
-        Tensor out = Tensor.zeros(shape);
+        Tensor out = Tensor.empty(shape);
         Broadcast.binary(Broadcast.Op.AXPY, s, a.data, as, b.data, bs, out.data, shape, false);
         Tape.record(out, () -> {
             float[] g = out.grad;
-            if (a.requiresGrad()) Broadcast.reduceSum(g, shape, a.gradBuffer(), as, 1f);
-            if (b.requiresGrad()) Broadcast.reduceSum(g, shape, b.gradBuffer(), bs, s);
+            if (a.requiresGrad()) addGrad(a, g, shape, 1f);
+            if (b.requiresGrad()) addGrad(b, g, shape, s);
         }, a, b);
         return out;
+    }
+
+    /** t.grad += s * reduce_to_t(g); a first gradient of t's own shape is assigned, not zero-filled and added. */
+    private static void addGrad(Tensor t, float[] g, int[] shape, float s) {
+        if (Arrays.equals(t.shape(), shape) && t.allocateGradForOverwrite()) {
+            float[] gt = t.grad;
+            Parallel.forRange(g.length, GRAIN, (i0, i1) -> {
+                System.arraycopy(g, i0, gt, i0, i1 - i0);
+                if (s != 1f) VecMath.scaleInPlace(gt, i0, i1 - i0, s);
+            });
+        } else {
+            Broadcast.reduceSum(g, shape, t.gradBuffer(), t.shape(), s);
+        }
     }
 
     public static Tensor mul(Tensor a, Tensor b) {
         int[] shape = outShape("mul", a, b);
         int[] as = a.shape(), bs = b.shape();
-        Tensor out = Tensor.zeros(shape);
+        Tensor out = Tensor.empty(shape);
         Broadcast.binary(Broadcast.Op.MUL, 1f, a.data, as, b.data, bs, out.data, shape, false);
         Tape.record(out, () -> {
             float[] g = out.grad;
@@ -71,7 +84,7 @@ public final class Arith {
 
     /** x * s. */
     public static Tensor scale(Tensor x, float s) {
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         float[] xd = x.data, yd = out.data;
         Parallel.forRange(xd.length, GRAIN, (i0, i1) -> {
             System.arraycopy(xd, i0, yd, i0, i1 - i0);
@@ -86,7 +99,7 @@ public final class Arith {
 
     /** x + s. */
     public static Tensor addScalar(Tensor x, float s) {
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         Broadcast.binary(Broadcast.Op.AXPY, 1f, x.data, x.shape(), new float[] {s}, new int[0], out.data, x.shape(), false);
         Tape.record(out, () -> {
             float[] g = out.grad, gx = x.gradBuffer();

@@ -60,7 +60,7 @@ public final class Attention {
         int b = q.dim(0), h = q.dim(1), n = q.dim(2), hd = q.dim(3);
         int head = n * hd;
         Layout L = new Layout(b, h, n, hd, h * head, head, hd, 0, 0, 0, h * head, head, hd);
-        Tensor out = Tensor.zeros(b, h, n, hd);
+        Tensor out = Tensor.empty(b, h, n, hd);
         boolean save = Tape.needsGrad(q, k, v);
         float[] lse = save ? new float[b * h * n] : null;
         forwardKernel(L, q.data, k.data, v.data, out.data, scale, lse);
@@ -82,7 +82,7 @@ public final class Attention {
         }
         int b = qkv.dim(0), n = qkv.dim(1), c = qkv.dim(2) / 3, hd = c / heads;
         Layout L = new Layout(b, heads, n, hd, n * 3 * c, hd, 3 * c, 0, c, 2 * c, n * c, hd, c);
-        Tensor out = Tensor.zeros(b, n, c);
+        Tensor out = Tensor.empty(b, n, c);
         boolean save = Tape.needsGrad(qkv);
         float[] lse = save ? new float[b * heads * n] : null;
         float[] d = qkv.data;

@@ -1,5 +1,6 @@
 package org.mambavision.engine.ops;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
@@ -38,7 +39,7 @@ public final class BatchNorm2d {
         }
         float[] xd = x.data;
         float[] mean = new float[c], invStd = new float[c];
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         float[] od = out.data;
         Parallel.forEach(c, ch -> {
             double mu, var;
@@ -69,7 +70,8 @@ public final class BatchNorm2d {
         });
         Tape.record(out, () -> {
             float[] g = out.grad;
-            float[] gx = x.requiresGrad() ? x.gradBuffer() : null;
+            boolean freshGx = x.requiresGrad() && x.allocateGradForOverwrite();
+            float[] gx = x.requiresGrad() ? x.grad : null;
             float[] gw = weight != null && weight.requiresGrad() ? weight.gradBuffer() : null;
             float[] gb = bias != null && bias.requiresGrad() ? bias.gradBuffer() : null;
             Parallel.forEach(c, ch -> {
@@ -91,6 +93,7 @@ public final class BatchNorm2d {
                 double c0 = batchStats ? -a * sg / m : 0;
                 for (int i = 0; i < n; i++) {
                     int off = (i * c + ch) * plane;
+                    if (freshGx) Arrays.fill(gx, off, off + plane, 0f); // one plane, zeroed in cache
                     addGradient(g, xd, off, plane, (float) a, (float) bcoef, mu, (float) c0, gx);
                 }
             });

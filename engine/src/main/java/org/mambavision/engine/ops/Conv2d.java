@@ -37,7 +37,7 @@ public final class Conv2d {
 
     public static Tensor forward(Tensor x, Tensor w, Tensor b, int strideH, int strideW, int padH, int padW) {
         ConvGeometry g = ConvGeometry.of(x, w, b, strideH, strideW, padH, padW);
-        Tensor out = Tensor.zeros(g.n(), g.cout(), g.hout(), g.wout());
+        Tensor out = Tensor.empty(g.n(), g.cout(), g.hout(), g.wout());
         float[] bias = b == null ? null : b.data;
         if (g.isPatchify()) patchifyForward(g, x.data, w.data, bias, out.data);
         else blockedForward(g, x.data, w.data, bias, out.data);

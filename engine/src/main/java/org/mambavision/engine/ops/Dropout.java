@@ -28,9 +28,12 @@ public final class Dropout {
 
     /** out = x * factor[i / group]: one factor per run of {@code group} elements (1 = per element). */
     static Tensor applyMask(Tensor x, float[] factor, int group) {
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         scaleGroups(x.data, factor, group, out.data, false);
-        Tape.record(out, () -> scaleGroups(out.grad, factor, group, x.gradBuffer(), true), x);
+        Tape.record(out, () -> {
+            boolean fresh = x.allocateGradForOverwrite();
+            scaleGroups(out.grad, factor, group, x.grad, !fresh);
+        }, x);
         return out;
     }
 

@@ -30,7 +30,7 @@ public final class LayerNorm {
         int rows = c == 0 ? 0 : x.numel() / c;
         boolean save = Tape.needsGrad(x, weight, bias);
         float[] mean = save ? new float[rows] : null, rstd = save ? new float[rows] : null;
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         float[] xd = x.data, y = out.data;
         float[] w = weight == null ? null : weight.data, b = bias == null ? null : bias.data;
         int grain = Math.max(1, GRAIN / Math.max(1, c));

@@ -25,7 +25,7 @@ public final class Linear {
         }
         int[] outShape = x.shape();
         outShape[outShape.length - 1] = outF;
-        Tensor y = Tensor.zeros(outShape);
+        Tensor y = Tensor.empty(outShape);
         int R = in == 0 ? y.numel() / Math.max(1, outF) : x.numel() / in;
         float[] Y = y.data;
         if (bias != null) {
@@ -40,7 +40,8 @@ public final class Linear {
         Tape.record(y, () -> {
             float[] G = y.grad;
             if (x.requiresGrad()) {
-                Gemm.sgemm(false, false, R, in, outF, G, 0, outF, weight.data, 0, in, 1f, x.gradBuffer(), 0, in);
+                boolean fresh = x.allocateGradForOverwrite(); // assign (beta 0) rather than zero-fill and add
+                Gemm.sgemm(false, false, R, in, outF, G, 0, outF, weight.data, 0, in, fresh ? 0f : 1f, x.grad, 0, in);
             }
             if (weight.requiresGrad()) {
                 Gemm.sgemm(true, false, outF, in, R, G, 0, outF, x.data, 0, in, 1f, weight.gradBuffer(), 0, in);
@@ -73,7 +74,7 @@ public final class Linear {
         }
         int batch = x.dim(0), in = weight.dim(1), n = r1 - r0, L = x.dim(xChannelsFirst ? 2 : 1);
         int xImage = L * in, yImage = L * n, wOff = r0 * in;
-        Tensor y = yChannelsFirst ? Tensor.zeros(batch, n, L) : Tensor.zeros(batch, L, n);
+        Tensor y = yChannelsFirst ? Tensor.empty(batch, n, L) : Tensor.empty(batch, L, n);
         float[] X = x.data, W = weight.data, Y = y.data;
         float beta = bias != null ? 1f : 0f;
         forBatches(batch, b -> {

@@ -45,7 +45,7 @@ public final class Matmul {
         int[] outShape = Arrays.copyOf(batchDims, batchDims.length + 2);
         outShape[batchDims.length] = M;
         outShape[batchDims.length + 1] = N;
-        Tensor out = Tensor.zeros(outShape);
+        Tensor out = Tensor.empty(outShape);
 
         int lda = transA ? M : K, ldb = transB ? K : N;
         int aStride = M * K, bStride = shared ? 0 : K * N, cStride = M * N;

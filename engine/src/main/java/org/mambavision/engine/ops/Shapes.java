@@ -59,7 +59,7 @@ public final class Shapes {
             total += x.dim(d);
         }
         shape[d] = total;
-        Tensor out = Tensor.zeros(shape);
+        Tensor out = Tensor.empty(shape);
         int outer = prod(shape, 0, d), inner = prod(shape, d + 1, shape.length);
         int outRow = total * inner;
         int[] offsets = new int[xs.length];
@@ -74,7 +74,8 @@ public final class Shapes {
             for (int k = 0; k < xs.length; k++) {
                 if (!xs[k].requiresGrad()) continue;
                 int run = xs[k].dim(d) * inner;
-                copyRuns(out.grad, offsets[k], outRow, xs[k].gradBuffer(), 0, run, run, outer, true);
+                boolean fresh = xs[k].allocateGradForOverwrite();
+                copyRuns(out.grad, offsets[k], outRow, xs[k].grad, 0, run, run, outer, !fresh);
             }
         }, xs);
         return out;
@@ -90,7 +91,7 @@ public final class Shapes {
         int outer = prod(shape, 0, d), inner = prod(shape, d + 1, shape.length);
         int srcRow = shape[d] * inner, run = (end - start) * inner, srcOff = start * inner;
         shape[d] = end - start;
-        Tensor out = Tensor.zeros(shape);
+        Tensor out = Tensor.empty(shape);
         copyRuns(x.data, srcOff, srcRow, out.data, 0, run, run, outer, false);
         Tape.record(out, () -> copyRuns(out.grad, 0, run, x.gradBuffer(), srcOff, srcRow, run, outer, true), x);
         return out;
@@ -141,12 +142,13 @@ public final class Shapes {
         }
         int[] inShape = x.shape(), outShape = new int[r];
         for (int i = 0; i < r; i++) outShape[i] = inShape[perm[i]];
-        Tensor out = Tensor.zeros(outShape);
+        Tensor out = Tensor.empty(outShape);
         permuteInto(x.data, inShape, perm, out.data, false);
         Tape.record(out, () -> {
             int[] inv = new int[r];
             for (int i = 0; i < r; i++) inv[perm[i]] = i;
-            permuteInto(out.grad, outShape, inv, x.gradBuffer(), true);
+            boolean fresh = x.allocateGradForOverwrite();
+            permuteInto(out.grad, outShape, inv, x.grad, !fresh);
         }, x);
         return out;
     }

@@ -18,7 +18,7 @@ public final class Softmax {
         if (x.rank() == 0) throw new IllegalArgumentException("Softmax: needs at least one dimension, got shape " + x.shapeString());
         int c = x.dim(-1);
         int rows = c == 0 ? 0 : x.numel() / c;
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         float[] xd = x.data, y = out.data;
         Parallel.forRange(rows, Math.max(1, GRAIN / Math.max(1, c)), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {

@@ -20,9 +20,12 @@ public final class Windows {
                     + ws + ", got " + x.shapeString());
         }
         Layout l = new Layout(x.dim(0), x.dim(1), x.dim(2), x.dim(3), ws);
-        Tensor out = Tensor.zeros(l.windows(), ws * ws, l.c);
+        Tensor out = Tensor.empty(l.windows(), ws * ws, l.c);
         l.transfer(x.data, out.data, true, false);
-        Tape.record(out, () -> l.transfer(x.gradBuffer(), out.grad, false, true), x);
+        Tape.record(out, () -> {
+            boolean fresh = x.allocateGradForOverwrite();
+            l.transfer(x.grad, out.grad, false, !fresh);
+        }, x);
         return out;
     }
 
@@ -34,9 +37,12 @@ public final class Windows {
                     + ", " + ws * ws + ", C))");
         }
         Layout l = new Layout(windows.dim(0) / ((h / ws) * (w / ws)), windows.dim(2), h, w, ws);
-        Tensor out = Tensor.zeros(l.b, l.c, h, w);
+        Tensor out = Tensor.empty(l.b, l.c, h, w);
         l.transfer(out.data, windows.data, false, false);
-        Tape.record(out, () -> l.transfer(out.grad, windows.gradBuffer(), true, true), windows);
+        Tape.record(out, () -> {
+            boolean fresh = windows.allocateGradForOverwrite();
+            l.transfer(out.grad, windows.grad, true, !fresh);
+        }, windows);
         return out;
     }
 
