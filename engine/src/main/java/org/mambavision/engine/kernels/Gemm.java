@@ -49,6 +49,9 @@ public final class Gemm {
     static final int NC_MAX = roundUp(Integer.getInteger("mv.gemm.nc", 576), NR);
     /** Below this many flops the threads cost more than they save. */
     private static final long PARALLEL_FLOPS = 1L << 22;
+    /** Split K into chunks when K is at least this and C is small (see {@link #kChunks}). */
+    private static final int SPLIT_K_MIN = 2048;
+    private static final int SPLIT_K_MAX_C = 1 << 18;
 
     /** Per-thread packing buffers, reused across calls. */
     private static final class Workspace {
@@ -58,25 +61,67 @@ public final class Gemm {
     }
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+    /** Per-caller partial sums of the split-K path, grown on demand. */
+    private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
 
     private Gemm() {}
 
     public static void sgemm(boolean transA, boolean transB, int M, int N, int K,
                              float[] A, int offA, int lda, float[] B, int offB, int ldb,
                              float beta, float[] C, int offC, int ldc) {
+        run(transA, transB, M, N, K, A, offA, lda, B, offB, ldb, beta, null, C, offC, ldc);
+    }
+
+    /**
+     * C = op(A) op(B) + bias, the bias added to each micro-tile as it is stored (while it is in L1)
+     * instead of in a pass over C of its own: {@code bias[bias.offset() + j]} to column j, or
+     * {@code bias[bias.offset() + i]} to row i when {@code bias.perRow()}. The sum is rounded once, as
+     * C = bias followed by {@code sgemm} with beta 1 would be. A null bias means C = op(A) op(B).
+     */
+    public static void sgemmBias(boolean transA, boolean transB, int M, int N, int K,
+                                 float[] A, int offA, int lda, float[] B, int offB, int ldb,
+                                 Bias bias, float[] C, int offC, int ldc) {
+        run(transA, transB, M, N, K, A, offA, lda, B, offB, ldb, 0f, bias, C, offC, ldc);
+    }
+
+    /** A bias vector for {@link #sgemmBias}: one value per column of C, or per row when perRow. */
+    public record Bias(float[] values, int offset, boolean perRow) {
+        public Bias {
+            if (values == null) throw new IllegalArgumentException("Gemm.Bias: values is null");
+        }
+
+        /** Adds the bias to rows [i, i + rows) x columns [j, j + cols) of C (global indices). */
+        void addTo(float[] C, int c, int ldc, int i, int rows, int j, int cols) {
+            for (int r = 0; r < rows; r++) {
+                int o = c + r * ldc;
+                if (perRow) VecMath.addScalar(cols, values[offset + i + r], C, o);
+                else VecMath.addInto(cols, values, offset + j, C, o);
+            }
+        }
+    }
+
+    private static void run(boolean transA, boolean transB, int M, int N, int K,
+                            float[] A, int offA, int lda, float[] B, int offB, int ldb,
+                            float beta, Bias bias, float[] C, int offC, int ldc) {
         if (M < 0 || N < 0 || K < 0) throw new IllegalArgumentException("sgemm: negative size " + M + "x" + N + "x" + K);
         if (M == 0 || N == 0) return;
         if (K == 0) {
             scale(M, N, beta, C, offC, ldc);
+            if (bias != null) bias.addTo(C, offC, ldc, 0, M, 0, N);
             return;
         }
         int threads = 2L * M * N * K < PARALLEL_FLOPS ? 1 : Parallel.threads();
+        int chunks = kChunks(M, N, K);
+        if (chunks > 1) {
+            splitK(chunks, transA, transB, M, N, K, A, offA, lda, B, offB, ldb, beta, bias, C, offC, ldc, threads);
+            return;
+        }
         int[] tiles = tiles(M, N, threads);
         final int tileM = tiles[0], tileN = tiles[1], nTilesN = ceilDiv(N, tileN), nTiles = ceilDiv(M, tileM) * nTilesN;
         IntConsumer task = t -> {
             int i0 = (t / nTilesN) * tileM, j0 = (t % nTilesN) * tileN;
             tile(transA, transB, i0, Math.min(tileM, M - i0), j0, Math.min(tileN, N - j0), K,
-                    A, offA, lda, B, offB, ldb, beta, C, offC, ldc);
+                    A, offA, lda, B, offB, ldb, beta, bias, C, offC, ldc);
         };
         if (threads == 1) {
             for (int t = 0; t < nTiles; t++) task.accept(t);
@@ -113,6 +158,52 @@ public final class Gemm {
         return new int[] {tm, tn};
     }
 
+    /**
+     * Number of K chunks for a small C with a long K (weight gradients: out x in over batch x tokens).
+     * Such a C has too few tiles to keep the threads busy and balanced, so each chunk of K is a task of
+     * its own and the partial products are summed afterwards. The chunking depends only on the shape,
+     * never on the thread count, and the partials are added in chunk order: results stay bitwise
+     * identical for any thread count (but differ in rounding from the unsplit order).
+     */
+    static int kChunks(int M, int N, int K) {
+        if (K < SPLIT_K_MIN || (long) M * N > SPLIT_K_MAX_C) return 1;
+        return 4 * Math.max(1, Math.round(K / 8192f));
+    }
+
+    /** C = beta C + sum over K chunks: chunk 0 goes straight into C, the others into partials added in order. */
+    private static void splitK(int chunks, boolean transA, boolean transB, int M, int N, int K,
+                               float[] A, int offA, int lda, float[] B, int offB, int ldb,
+                               float beta, Bias bias, float[] C, int offC, int ldc, int threads) {
+        int kc = ceilDiv(K, chunks), mn = M * N;
+        float[][] holder = PARTIALS.get();
+        if (holder[0].length < (chunks - 1) * mn) holder[0] = new float[(chunks - 1) * mn];
+        float[] part = holder[0];
+        int[] tiles = tiles(M, N, 1); // chunks are the parallelism: keep tiles (and packing reuse) large
+        final int tileM = tiles[0], tileN = tiles[1], nTilesN = ceilDiv(N, tileN), nTiles = ceilDiv(M, tileM) * nTilesN;
+        int aK = transA ? lda : 1, bK = transB ? 1 : ldb;
+        IntConsumer task = t -> {
+            int chunk = t / nTiles, tt = t % nTiles;
+            int i0 = (tt / nTilesN) * tileM, j0 = (tt % nTilesN) * tileN, k0 = chunk * kc, kLen = Math.min(kc, K - k0);
+            int mc = Math.min(tileM, M - i0), nc = Math.min(tileN, N - j0);
+            if (chunk == 0) {
+                tile(transA, transB, i0, mc, j0, nc, kLen, A, offA, lda, B, offB, ldb, beta, bias, C, offC, ldc);
+            } else {
+                tile(transA, transB, i0, mc, j0, nc, kLen, A, offA + k0 * aK, lda, B, offB + k0 * bK, ldb,
+                        0f, null, part, (chunk - 1) * mn, N);
+            }
+        };
+        if (threads == 1) {
+            for (int t = 0; t < chunks * nTiles; t++) task.accept(t);
+        } else {
+            Parallel.forEach(chunks * nTiles, task);
+        }
+        Parallel.forRange(M, Math.max(1, 16384 / Math.max(1, N)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                for (int c = 1; c < chunks; c++) VecMath.addInto(N, part, (c - 1) * mn + r * N, C, offC + r * ldc);
+            }
+        });
+    }
+
     /** Plain triple loop with the same contract as {@link #sgemm}; for tests. */
     public static void reference(boolean transA, boolean transB, int M, int N, int K,
                                  float[] A, int offA, int lda, float[] B, int offB, int ldb,
@@ -141,7 +232,7 @@ public final class Gemm {
     /** Computes the mc x nc tile of C at (i0, j0) over the whole K range, block by block. */
     private static void tile(boolean transA, boolean transB, int i0, int mc, int j0, int nc, int K,
                              float[] A, int offA, int lda, float[] B, int offB, int ldb,
-                             float beta, float[] C, int offC, int ldc) {
+                             float beta, Bias bias, float[] C, int offC, int ldc) {
         Workspace w = WORKSPACE.get();
         float[] ap = w.a, bp = w.b;
         // Element (k, i) of op(A) sits at A[aBase + k*aK + i*aI]; likewise (k, j) of op(B).
@@ -150,6 +241,7 @@ public final class Gemm {
         for (int k0 = 0; k0 < K; k0 += KC) {
             int kc = Math.min(KC, K - k0);
             float blockBeta = k0 == 0 ? beta : 1f;
+            Bias blockBias = k0 == 0 ? bias : null;
             for (int j = 0; j < nc; j += NR) {
                 packPanel(B, offB + k0 * bK + (j0 + j) * bJ, bK, bJ, kc, Math.min(NR, nc - j), NR, bp, j * kc);
             }
@@ -170,6 +262,7 @@ public final class Gemm {
                             kernel(kc, ap, i * kc, bp, j * kc, w.edge, 0, NR, 0f);
                             mergeEdge(w.edge, rows, cols, C, c, ldc, blockBeta);
                         }
+                        if (blockBias != null) blockBias.addTo(C, c, ldc, i0 + ib + i, rows, j0 + j, cols);
                     }
                 }
             }

@@ -1,6 +1,5 @@
 package org.mambavision.engine.ops;
 
-import java.util.Arrays;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -92,15 +91,13 @@ public final class Conv2d {
     private static void blockedForward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] out) {
         int rows = rowsPerBlock(g), blocks = Math.ceilDiv(g.hout(), rows);
         int k = g.k(), cout = g.cout(), plane = g.outPlane();
+        Gemm.Bias bv = bias == null ? null : new Gemm.Bias(bias, 0, true);
         Parallel.forEach(g.n() * blocks, task -> {
             int n = task / blocks, oy0 = (task % blocks) * rows, oy1 = Math.min(g.hout(), oy0 + rows);
             int cols = (oy1 - oy0) * g.wout();
             int outOff = n * cout * plane + oy0 * g.wout();
-            if (bias != null) {
-                for (int co = 0; co < cout; co++) Arrays.fill(out, outOff + co * plane, outOff + co * plane + cols, bias[co]);
-            }
             ColBlock c = colBlock(g, x, n, oy0, oy1);
-            Gemm.sgemm(false, false, cout, cols, k, w, 0, k, c.data, c.offset, c.ld, bias != null ? 1f : 0f, out, outOff, plane);
+            Gemm.sgemmBias(false, false, cout, cols, k, w, 0, k, c.data, c.offset, c.ld, bv, out, outOff, plane);
         });
     }
 

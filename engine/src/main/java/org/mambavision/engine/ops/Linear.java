@@ -29,13 +29,10 @@ public final class Linear {
         int R = in == 0 ? y.numel() / Math.max(1, outF) : x.numel() / in;
         float[] Y = y.data;
         if (bias != null) {
-            // the prefill is a pass over the whole output: split it over the threads too
-            float[] b = bias.data;
-            Parallel.forRange(R, Math.max(1, 16384 / Math.max(1, outF)), (r0, r1) -> {
-                for (int r = r0; r < r1; r++) System.arraycopy(b, 0, Y, r * outF, outF);
-            });
+            Gemm.sgemmBias(false, true, R, outF, in, x.data, 0, in, weight.data, 0, in, new Gemm.Bias(bias.data, 0, false), Y, 0, outF);
+        } else {
+            Gemm.sgemm(false, true, R, outF, in, x.data, 0, in, weight.data, 0, in, 0f, Y, 0, outF);
         }
-        Gemm.sgemm(false, true, R, outF, in, x.data, 0, in, weight.data, 0, in, bias != null ? 1f : 0f, Y, 0, outF);
 
         Tape.record(y, () -> {
             float[] G = y.grad;
@@ -76,18 +73,14 @@ public final class Linear {
         int xImage = L * in, yImage = L * n, wOff = r0 * in;
         Tensor y = yChannelsFirst ? Tensor.empty(batch, n, L) : Tensor.empty(batch, L, n);
         float[] X = x.data, W = weight.data, Y = y.data;
-        float beta = bias != null ? 1f : 0f;
+        // Bias per output feature: a row of Y_b^T when channels-first, a column of Y_b otherwise.
+        Gemm.Bias bv = bias == null ? null : new Gemm.Bias(bias.data, r0, yChannelsFirst);
         forBatches(batch, b -> {
             int yo = b * yImage;
-            if (bias != null) {
-                float[] bd = bias.data;
-                if (yChannelsFirst) for (int j = 0; j < n; j++) java.util.Arrays.fill(Y, yo + j * L, yo + (j + 1) * L, bd[r0 + j]);
-                else for (int t = 0; t < L; t++) System.arraycopy(bd, r0, Y, yo + t * n, n);
-            }
             if (yChannelsFirst) { // Y_b^T (n, L) = W_r (n, in) * X_b^T (in, L)
-                Gemm.sgemm(false, !xChannelsFirst, n, L, in, W, wOff, in, X, b * xImage, xChannelsFirst ? L : in, beta, Y, yo, L);
+                Gemm.sgemmBias(false, !xChannelsFirst, n, L, in, W, wOff, in, X, b * xImage, xChannelsFirst ? L : in, bv, Y, yo, L);
             } else {               // Y_b (L, n) = X_b (L, in) * W_r^T
-                Gemm.sgemm(xChannelsFirst, true, L, n, in, X, b * xImage, xChannelsFirst ? L : in, W, wOff, in, beta, Y, yo, n);
+                Gemm.sgemmBias(xChannelsFirst, true, L, n, in, X, b * xImage, xChannelsFirst ? L : in, W, wOff, in, bv, Y, yo, n);
             }
         });
 

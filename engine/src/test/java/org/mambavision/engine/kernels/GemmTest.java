@@ -82,6 +82,47 @@ class GemmTest {
     }
 
     @Test
+    void longKSmallCIsSplitIntoChunksAndStillMatchesReference() {
+        assertTrue(Gemm.kChunks(24, 40, 4100) > 1 && Gemm.kChunks(37, 53, 2500) > 1, "these shapes take the split-K path");
+        assertEquals(1, Gemm.kChunks(1024, 1024, 4096), "a large C keeps one chunk");
+        for (int t = 0; t < 4; t++) {
+            for (float beta : new float[] {0f, 1f, 0.5f}) checkCase((t & 1) != 0, (t & 2) != 0, 24, 40, 4100, beta, false);
+        }
+        checkCase(true, false, 37, 53, 2500, 1f, false); // chunks that do not divide K evenly, odd edges
+        checkCase(false, true, 7, 3, 9000, 0f, false);
+    }
+
+    @Test
+    void biasIsAddedPerRowOrColumnExactlyAsAPrefilledBetaOneProduct() {
+        int[][] shapes = {{13, 37, 5}, {50, 101, 400}, {24, 40, 4100}, {300, 70, 200}, {3, 5, 0}};
+        for (int[] s : shapes) {
+            int M = s[0], N = s[1], K = s[2], ldc = N + 3, off = 2;
+            SplittableRandom rng = new SplittableRandom(M * 31L + N + K);
+            float[] A = random(rng, M * K), B = random(rng, K * N), bias = random(rng, off + Math.max(M, N));
+            for (boolean perRow : new boolean[] {false, true}) {
+                float[] expected = new float[M * ldc], got = new float[M * ldc];
+                Arrays.fill(got, Float.NaN); // never read
+                for (int i = 0; i < M; i++) {
+                    for (int j = 0; j < N; j++) expected[i * ldc + j] = perRow ? bias[off + i] : bias[off + j];
+                }
+                Gemm.sgemm(false, true, M, N, K, A, 0, K, transpose(B, K, N), 0, K, 1f, expected, 0, ldc);
+                Gemm.sgemmBias(false, true, M, N, K, A, 0, K, transpose(B, K, N), 0, K, new Gemm.Bias(bias, off, perRow), got, 0, ldc);
+                for (int i = 0; i < M; i++) {
+                    for (int j = 0; j < N; j++) {
+                        assertEquals(expected[i * ldc + j], got[i * ldc + j], M + "x" + N + "x" + K + " perRow=" + perRow + " at " + i + "," + j);
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] transpose(float[] b, int rows, int cols) {
+        float[] t = new float[b.length];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = b[r * cols + c];
+        return t;
+    }
+
+    @Test
     void zeroKScalesC() {
         float[] C = {1, 2, 3, 4};
         Gemm.sgemm(false, false, 2, 2, 0, new float[0], 0, 1, new float[0], 0, 2, 0.5f, C, 0, 2);
