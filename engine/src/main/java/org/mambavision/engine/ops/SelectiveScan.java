@@ -4,6 +4,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import static jdk.incubator.vector.VectorOperators.GT;
+import static jdk.incubator.vector.VectorOperators.LT;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -164,7 +166,7 @@ public final class SelectiveScan {
                 // atanh(s) / s = 1 + w/3 + w^2/5 + ... + w^6/13; s <= 1/3, truncation error < 2e-8
                 FloatVector q = w.fma(1f / 13, 1f / 11).fma(w, FloatVector.broadcast(S, 1f / 9)).fma(w, FloatVector.broadcast(S, 1f / 7))
                         .fma(w, FloatVector.broadcast(S, 1f / 5)).fma(w, FloatVector.broadcast(S, 1f / 3)).fma(w, one);
-                FloatVector sp = sv.add(sv).fma(q, xv.max(0f));
+                FloatVector sp = sv.add(sv).fma(q, xv.blend(0f, xv.compare(LT, 0f))); // max(x, 0) (see exp2 on max)
                 sp.blend(xv, xv.compare(VectorOperators.GT, SOFTPLUS_THRESHOLD)).intoArray(dt, o);
             }
         }
@@ -200,19 +202,23 @@ public final class SelectiveScan {
             for (int t = 0; t < l; t++) {
                 int o = t * V;
                 FloatVector dtv = FloatVector.fromArray(S, dt, o), dtuv = FloatVector.fromArray(S, dtu, o);
-                FloatVector t0 = dtv.mul(a0).max(-126f).min(127f), z0 = t0.add(EXP2_MAGIC), f0 = t0.sub(z0.sub(EXP2_MAGIC));
+                FloatVector x0 = dtv.mul(a0), t0 = x0.blend(-126f, x0.compare(LT, -126f)).blend(127f, x0.compare(GT, 127f));
+                FloatVector z0 = t0.add(EXP2_MAGIC), f0 = t0.sub(z0.sub(EXP2_MAGIC));
                 FloatVector p0 = f0.fma(P5, P4).lanewise(VectorOperators.FMA, f0, P3).lanewise(VectorOperators.FMA, f0, P2)
                         .lanewise(VectorOperators.FMA, f0, P1).lanewise(VectorOperators.FMA, f0, P0);
                 FloatVector e0 = p0.reinterpretAsInts().add(z0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
-                FloatVector t1 = dtv.mul(a1).max(-126f).min(127f), z1 = t1.add(EXP2_MAGIC), f1 = t1.sub(z1.sub(EXP2_MAGIC));
+                FloatVector x1 = dtv.mul(a1), t1 = x1.blend(-126f, x1.compare(LT, -126f)).blend(127f, x1.compare(GT, 127f));
+                FloatVector z1 = t1.add(EXP2_MAGIC), f1 = t1.sub(z1.sub(EXP2_MAGIC));
                 FloatVector p1 = f1.fma(P5, P4).lanewise(VectorOperators.FMA, f1, P3).lanewise(VectorOperators.FMA, f1, P2)
                         .lanewise(VectorOperators.FMA, f1, P1).lanewise(VectorOperators.FMA, f1, P0);
                 FloatVector e1 = p1.reinterpretAsInts().add(z1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
-                FloatVector t2 = dtv.mul(a2).max(-126f).min(127f), z2 = t2.add(EXP2_MAGIC), f2 = t2.sub(z2.sub(EXP2_MAGIC));
+                FloatVector x2 = dtv.mul(a2), t2 = x2.blend(-126f, x2.compare(LT, -126f)).blend(127f, x2.compare(GT, 127f));
+                FloatVector z2 = t2.add(EXP2_MAGIC), f2 = t2.sub(z2.sub(EXP2_MAGIC));
                 FloatVector p2 = f2.fma(P5, P4).lanewise(VectorOperators.FMA, f2, P3).lanewise(VectorOperators.FMA, f2, P2)
                         .lanewise(VectorOperators.FMA, f2, P1).lanewise(VectorOperators.FMA, f2, P0);
                 FloatVector e2 = p2.reinterpretAsInts().add(z2.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
-                FloatVector t3 = dtv.mul(a3).max(-126f).min(127f), z3 = t3.add(EXP2_MAGIC), f3 = t3.sub(z3.sub(EXP2_MAGIC));
+                FloatVector x3 = dtv.mul(a3), t3 = x3.blend(-126f, x3.compare(LT, -126f)).blend(127f, x3.compare(GT, 127f));
+                FloatVector z3 = t3.add(EXP2_MAGIC), f3 = t3.sub(z3.sub(EXP2_MAGIC));
                 FloatVector p3 = f3.fma(P5, P4).lanewise(VectorOperators.FMA, f3, P3).lanewise(VectorOperators.FMA, f3, P2)
                         .lanewise(VectorOperators.FMA, f3, P1).lanewise(VectorOperators.FMA, f3, P0);
                 FloatVector e3 = p3.reinterpretAsInts().add(z3.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
@@ -251,12 +257,12 @@ public final class SelectiveScan {
         /**
          * Reverse sweep of state lanes k .. k+3 (after {@link #statesPair} for both pairs): gh[t] = gy[t] C[t] + dA[t+1] gh[t+1], and
          * sumB[t] += gh B[t];  sumA[t] += gh h[t-1] dA[t] A;  accB[t] += gh dtu[t];  accC[t] += gy[t] h[t]  (each in the order of j);
-         * gA_j (into gaLanes[j V ..]) = sum_t gh h[t-1] dA[t] dt[t].  accB/accC (null: not needed) rows of lane j start at acc + j l V.
+         * gA_j (into gaLanes[j V ..]) = sum_t gh h[t-1] dA[t] dt[t].  accB/accC (null: not needed) are (l, nq, V), lane j of step t at acc + (t nq + j) V.
          */
         private void reverseQuad(float[] gyT, float[] dt, float[] dtu, int aOff, int bk, float[] dA, float[] hs,
                                  float[] sumB, float[] sumA, float[] accB, float[] accC, int acc, float[] gaLanes) {
             boolean needB = accB != null, needC = accC != null;
-            int lv = l * V, k0 = bk, k1 = bk + l, k2 = bk + 2 * l, k3 = bk + 3 * l;
+            int accStride = nq * V, k0 = bk, k1 = bk + l, k2 = bk + 2 * l, k3 = bk + 3 * l;
             FloatVector a0 = FloatVector.fromArray(S, aT, aOff), a1 = FloatVector.fromArray(S, aT, aOff + dPad);
             FloatVector a2 = FloatVector.fromArray(S, aT, aOff + 2 * dPad), a3 = FloatVector.fromArray(S, aT, aOff + 3 * dPad);
             FloatVector gh0 = FloatVector.zero(S), gh1 = gh0, gh2 = gh0, gh3 = gh0, next0 = gh0, next1 = gh0, next2 = gh0, next3 = gh0;
@@ -290,18 +296,18 @@ public final class SelectiveScan {
                 gA2 = q2.fma(dtT, gA2);
                 gA3 = q3.fma(dtT, gA3);
                 if (needC) {
-                    int c = acc + o;
+                    int c = acc + t * accStride;
                     gyt.fma(FloatVector.fromArray(S, hs, h), FloatVector.fromArray(S, accC, c)).intoArray(accC, c);
-                    gyt.fma(FloatVector.fromArray(S, hs, h + V), FloatVector.fromArray(S, accC, c + lv)).intoArray(accC, c + lv);
-                    gyt.fma(FloatVector.fromArray(S, hs, h + 2 * V), FloatVector.fromArray(S, accC, c + 2 * lv)).intoArray(accC, c + 2 * lv);
-                    gyt.fma(FloatVector.fromArray(S, hs, h + 3 * V), FloatVector.fromArray(S, accC, c + 3 * lv)).intoArray(accC, c + 3 * lv);
+                    gyt.fma(FloatVector.fromArray(S, hs, h + V), FloatVector.fromArray(S, accC, c + V)).intoArray(accC, c + V);
+                    gyt.fma(FloatVector.fromArray(S, hs, h + 2 * V), FloatVector.fromArray(S, accC, c + 2 * V)).intoArray(accC, c + 2 * V);
+                    gyt.fma(FloatVector.fromArray(S, hs, h + 3 * V), FloatVector.fromArray(S, accC, c + 3 * V)).intoArray(accC, c + 3 * V);
                 }
                 if (needB) {
-                    int c = acc + o;
+                    int c = acc + t * accStride;
                     gh0.fma(dtuT, FloatVector.fromArray(S, accB, c)).intoArray(accB, c);
-                    gh1.fma(dtuT, FloatVector.fromArray(S, accB, c + lv)).intoArray(accB, c + lv);
-                    gh2.fma(dtuT, FloatVector.fromArray(S, accB, c + 2 * lv)).intoArray(accB, c + 2 * lv);
-                    gh3.fma(dtuT, FloatVector.fromArray(S, accB, c + 3 * lv)).intoArray(accB, c + 3 * lv);
+                    gh1.fma(dtuT, FloatVector.fromArray(S, accB, c + V)).intoArray(accB, c + V);
+                    gh2.fma(dtuT, FloatVector.fromArray(S, accB, c + 2 * V)).intoArray(accB, c + 2 * V);
+                    gh3.fma(dtuT, FloatVector.fromArray(S, accB, c + 3 * V)).intoArray(accB, c + 3 * V);
                 }
             }
             gA0.intoArray(gaLanes, 0);
@@ -385,7 +391,7 @@ public final class SelectiveScan {
             float[] dA = new float[Q * lv], hs = new float[Q * (lv + V)]; // hs[0 .. Q V) = h[-1] = 0 stays
             // sumB[t] = sum_k gh[k] B[k,t];  sumA[t] = sum_k gh[k] h[t-1,k] dA[t,k] A[k]  (per lane = channel)
             float[] sumB = new float[lv], sumA = new float[lv];
-            // Lane-wise partial sums over the task's channels of gB and gC, (nq, l, V); lanes summed at the end.
+            // Lane-wise partial sums over the task's channels of gB and gC, (l, nq, V); lanes summed at the end.
             float[] accB = gBPart != null ? new float[nq * lv] : null, accC = gCPart != null ? new float[nq * lv] : null;
             float[] lanes = new float[Q * V], tile = new float[V * V];
             int bOff = bi * nq * l;
@@ -399,7 +405,7 @@ public final class SelectiveScan {
                 for (int k = 0; k < nq; k += Q) {
                     statesPair(l, dt, dtu, a2T, k * dPad + c0, dPad, bq, bOff + k * l, 0, dA, hs);
                     statesPair(l, dt, dtu, a2T, (k + 2) * dPad + c0, dPad, bq, bOff + (k + 2) * l, 2, dA, hs);
-                    reverseQuad(gyT, dt, dtu, k * dPad + c0, bOff + k * l, dA, hs, sumB, sumA, accB, accC, k * lv, lanes);
+                    reverseQuad(gyT, dt, dtu, k * dPad + c0, bOff + k * l, dA, hs, sumB, sumA, accB, accC, k * V, lanes);
                     if (gAPart != null) {
                         for (int j = 0; j < Q && k + j < n; j++) {
                             for (int c = 0; c < nc; c++) gAPart[(bi * d + c0 + c) * n + k + j] = lanes[j * V + c];
@@ -426,13 +432,15 @@ public final class SelectiveScan {
                     transposeOut(sumB, bi, c0, gu, true, tile);
                 }
             }
-            if (gBPart != null) sumLanes(accB, n * l, gBPart, task * n * l);
-            if (gCPart != null) sumLanes(accC, n * l, gCPart, task * n * l);
+            if (gBPart != null) sumLanes(accB, nq, n, l, gBPart, task * n * l);
+            if (gCPart != null) sumLanes(accC, nq, n, l, gCPart, task * n * l);
         }
 
-        /** dst[dOff + i] = the sum of the V lanes of acc[i V ..] (fixed order), i &lt; count. */
-        private static void sumLanes(float[] acc, int count, float[] dst, int dOff) {
-            for (int i = 0; i < count; i++) dst[dOff + i] = VecMath.sumLanes(FloatVector.fromArray(S, acc, i * V));
+        /** dst[dOff + k l + t] = the sum of the V lanes of acc[(t nq + k) V ..] (fixed order), for k &lt; n, t &lt; l. */
+        private static void sumLanes(float[] acc, int nq, int n, int l, float[] dst, int dOff) {
+            for (int t = 0; t < l; t++) {
+                for (int k = 0; k < n; k++) dst[dOff + k * l + t] = VecMath.sumLanes(FloatVector.fromArray(S, acc, (t * nq + k) * V));
+            }
         }
 
         /** sumA[t] = (u[t] sumB[t] + sumA[t]) * (softplus ? softplus'(x[t]) : 1): the gradient of delta. */
@@ -587,7 +595,9 @@ public final class SelectiveScan {
      * Small and static so that C2 inlines it into the loops above (a vector crossing a call that is not inlined is boxed).
      */
     private static FloatVector exp2(FloatVector x) {
-        FloatVector t = x.max(-126f).min(127f);
+        // the clamp as compare and blend: the same result as max / min (also for NaN and -0), but max and min
+        // compile to five instructions each (Java semantics for NaN and signed zeros)
+        FloatVector t = x.blend(-126f, x.compare(LT, -126f)).blend(127f, x.compare(GT, 127f));
         FloatVector z = t.add(EXP2_MAGIC); // rounds t to an integer k held in the low mantissa bits
         FloatVector f = t.sub(z.sub(EXP2_MAGIC)); // t - k in [-0.5, 0.5]
         FloatVector p = f.fma(P5, P4).lanewise(VectorOperators.FMA, f, P3).lanewise(VectorOperators.FMA, f, P2)
