@@ -21,16 +21,17 @@ import org.mambavision.engine.kernels.VecMath;
  * </pre>
  *
  * <p>Layout of the kernel: one task is a batch element and a group of channel blocks; a channel block is
- * {@code V} channels (one vector). Its inputs are transposed to time-major scratch ({@code [t][lane]}),
- * and the scan runs two state indices {@code k} at a time over the whole sequence, so each state of a
- * block is one vector in a register and the recurrence never needs a horizontal reduction.
- * {@code exp(dt A)} is evaluated as {@code 2^(dt * A log2 e)} with a polynomial (as the CUDA kernel does),
- * in a separate pass per state index into an {@code l x V} buffer; the recurrence pass then reads it.
- * The hot loops are small methods taking arrays, never vectors, so C2 inlines the Vector API calls
- * reliably and no vector is boxed.
+ * {@code V} channels (one vector). Its inputs are transposed to time-major scratch ({@code [t][lane]}; 16 x 16
+ * tiles of two-vector permutes when V is 16), and the scan runs four state indices {@code k} at a time over the
+ * whole sequence, so each state of a block is one vector in a register and the recurrence never needs a
+ * horizontal reduction. {@code exp(dt A)} is evaluated inside the recurrence as {@code 2^(dt * A log2 e)} with a
+ * polynomial (as the CUDA kernel does). The hot loops are small methods taking arrays, never vectors, so C2
+ * inlines the Vector API calls reliably and no vector is boxed; within a loop only Vector API calls are used
+ * where a helper of our own would push C2 past its node-count inlining cutoff. Clamps are compare + blend:
+ * {@code max}/{@code min} compile to five instructions each.
  *
- * <p>Backward: nothing but the inputs is saved. For each block and state index the forward of that one
- * state lane is recomputed over the sequence into {@code l x V} buffers (h and exp(dt A)), then swept in reverse.
+ * <p>Backward: nothing but the inputs is saved. For each block and group of four state indices the forward of
+ * those state lanes is recomputed over the sequence into buffers (h and exp(dt A)), then swept in reverse.
  * That costs one extra forward, the same as checkpointing every 16-32 steps and recomputing the chunks,
  * but needs no checkpoint memory at all. Gradients of A, B, C, D and deltaBias are reductions over tasks:
  * each task writes its own partials, summed afterwards in a fixed order, so results are deterministic
