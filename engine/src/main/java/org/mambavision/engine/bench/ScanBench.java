@@ -31,10 +31,10 @@ public final class ScanBench {
             Tensor[] inputs = {u, delta, A, B, C, D, bias};
 
             // Untimed warm-up of forward and backward first, so that C2 has compiled the kernels (JIT
-            // compilation competes for the same two cores).
+            // compilation competes for the same two cores and takes seconds for the large scan kernels).
             for (Tensor t : inputs) t.requiresGrad(true);
             float[] dy = Tensor.randn(rng, 1f, b, d, l).data;
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < 10; i++) {
                 Tape.clear();
                 Tape.backward(SelectiveScan.forward(u, delta, A, B, C, D, bias, true), dy);
                 for (Tensor t : inputs) t.grad = null;
