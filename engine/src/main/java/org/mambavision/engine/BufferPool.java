@@ -64,10 +64,19 @@ public final class BufferPool {
     }
 
     /**
+     * A scratch array of length n with unspecified contents, for an op's temporaries: from the current
+     * scope when one is open (back to the pool when it closes, or earlier through {@link #release}).
+     */
+    public static float[] temporary(int n) {
+        Scope s = n >= MIN_FLOATS ? current() : null;
+        return s == null ? new float[n] : s.take(n, false);
+    }
+
+    /**
      * Returns {@code a} to the pool now if an open scope of this thread handed it out (the caller
      * guarantees nothing else refers to it); otherwise does nothing.
      */
-    static void release(float[] a) {
+    public static void release(float[] a) {
         if (a == null || a.length < MIN_FLOATS) return;
         BufferPool pool = POOL.get();
         for (int i = pool.open.size() - 1; i >= 0; i--) {

@@ -323,15 +323,27 @@ public final class Gemm {
                 FloatVector b2 = ZIP2_LO.selectFrom(a1, a3), b3 = ZIP2_HI.selectFrom(a1, a3);
                 FloatVector b4 = ZIP2_LO.selectFrom(a4, a6), b5 = ZIP2_HI.selectFrom(a4, a6);
                 FloatVector b6 = ZIP2_LO.selectFrom(a5, a7), b7 = ZIP2_HI.selectFrom(a5, a7);
+                FloatVector t0 = ZIP4_LO.selectFrom(b0, b4), t1 = ZIP4_HI.selectFrom(b0, b4);
+                FloatVector t2 = ZIP4_LO.selectFrom(b1, b5), t3 = ZIP4_HI.selectFrom(b1, b5);
+                FloatVector t4 = ZIP4_LO.selectFrom(b2, b6), t5 = ZIP4_HI.selectFrom(b2, b6);
+                FloatVector t6 = ZIP4_LO.selectFrom(b3, b7), t7 = ZIP4_HI.selectFrom(b3, b7);
+                // Vector t_i holds k + 2i (lanes 0-7) and k + 2i + 1 (lanes 8-15). Stores are written out
+                // rather than in a helper taking a vector: a helper C2 does not inline boxes its argument.
                 int o = d + k * dstStride;
-                storeKPair(ZIP4_LO.selectFrom(b0, b4), dst, o, dstStride, dense);
-                storeKPair(ZIP4_HI.selectFrom(b0, b4), dst, o + 2 * dstStride, dstStride, dense);
-                storeKPair(ZIP4_LO.selectFrom(b1, b5), dst, o + 4 * dstStride, dstStride, dense);
-                storeKPair(ZIP4_HI.selectFrom(b1, b5), dst, o + 6 * dstStride, dstStride, dense);
-                storeKPair(ZIP4_LO.selectFrom(b2, b6), dst, o + 8 * dstStride, dstStride, dense);
-                storeKPair(ZIP4_HI.selectFrom(b2, b6), dst, o + 10 * dstStride, dstStride, dense);
-                storeKPair(ZIP4_LO.selectFrom(b3, b7), dst, o + 12 * dstStride, dstStride, dense);
-                storeKPair(ZIP4_HI.selectFrom(b3, b7), dst, o + 14 * dstStride, dstStride, dense);
+                if (dense) {
+                    t0.intoArray(dst, o); t1.intoArray(dst, o + 16); t2.intoArray(dst, o + 32); t3.intoArray(dst, o + 48);
+                    t4.intoArray(dst, o + 64); t5.intoArray(dst, o + 80); t6.intoArray(dst, o + 96); t7.intoArray(dst, o + 112);
+                } else {
+                    int st = dstStride, hi = dstStride - 8;
+                    t0.intoArray(dst, o, LOW_HALF); t0.intoArray(dst, o + hi, HIGH_HALF);
+                    t1.intoArray(dst, o + 2 * st, LOW_HALF); t1.intoArray(dst, o + 2 * st + hi, HIGH_HALF);
+                    t2.intoArray(dst, o + 4 * st, LOW_HALF); t2.intoArray(dst, o + 4 * st + hi, HIGH_HALF);
+                    t3.intoArray(dst, o + 6 * st, LOW_HALF); t3.intoArray(dst, o + 6 * st + hi, HIGH_HALF);
+                    t4.intoArray(dst, o + 8 * st, LOW_HALF); t4.intoArray(dst, o + 8 * st + hi, HIGH_HALF);
+                    t5.intoArray(dst, o + 10 * st, LOW_HALF); t5.intoArray(dst, o + 10 * st + hi, HIGH_HALF);
+                    t6.intoArray(dst, o + 12 * st, LOW_HALF); t6.intoArray(dst, o + 12 * st + hi, HIGH_HALF);
+                    t7.intoArray(dst, o + 14 * st, LOW_HALF); t7.intoArray(dst, o + 14 * st + hi, HIGH_HALF);
+                }
             }
         }
         for (; k < kc; k++) {
@@ -344,16 +356,6 @@ public final class Gemm {
             dst[o + 5] = src[s5 + k];
             dst[o + 6] = src[s6 + k];
             dst[o + 7] = src[s7 + k];
-        }
-    }
-
-    /** Lanes 0-7 (one k) go to dst[o..o+8), lanes 8-15 (the next k) to dst[o+stride..o+stride+8). */
-    private static void storeKPair(FloatVector v, float[] dst, int o, int stride, boolean dense) {
-        if (dense) {
-            v.intoArray(dst, o);
-        } else {
-            v.intoArray(dst, o, LOW_HALF);
-            v.intoArray(dst, o + stride - 8, HIGH_HALF);
         }
     }
 

@@ -81,7 +81,8 @@ public final class VecMath {
      * x = k ln2 + r, e^x = 2^k e^r with 2^k added to the exponent bits.
      */
     public static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(EXP_LO).min(EXP_HI);
+        // Clamp by compare + blend: max/min carry Java's NaN and -0 rules and cost several instructions each.
+        FloatVector xc = x.blend(EXP_LO, x.compare(VectorOperators.LT, EXP_LO)).blend(EXP_HI, x.compare(VectorOperators.GT, EXP_HI));
         FloatVector z = xc.fma(LOG2E, ROUND_MAGIC); // k in the low mantissa bits
         FloatVector k = z.sub(ROUND_MAGIC);
         FloatVector r = k.lanewise(VectorOperators.FMA, -LN2_HI, xc);
@@ -205,7 +206,7 @@ public final class VecMath {
 
     /** x > 20 ? x : max(x, 0) + log1p(exp(-|x|)), exact in both tails (PyTorch semantics, beta 1). */
     public static FloatVector softplus(FloatVector x) {
-        FloatVector sp = log1p(exp(x.abs().neg())).add(x.max(0f));
+        FloatVector sp = log1p(exp(x.abs().neg())).add(x.blend(0f, x.compare(VectorOperators.LT, 0f)));
         return sp.blend(x, x.compare(VectorOperators.GT, SOFTPLUS_THRESHOLD));
     }
 
@@ -271,11 +272,11 @@ public final class VecMath {
         return exp(r);
     }
 
+    /** Branch-free: an early return would merge two vectors in a phi, which C2 boxes. */
     public static FloatVector erf(FloatVector a) {
         FloatVector small = erfSmall(a);
         FloatVector t = a.abs();
         VectorMask<Float> big = t.compare(VectorOperators.GT, ERF_SPLIT);
-        if (!big.anyTrue()) return small;
         FloatVector r = erfcLarge(t).neg().add(1f);
         r = r.blend(r.neg(), a.compare(VectorOperators.LT, 0f));
         return small.blend(r, big);
@@ -286,7 +287,6 @@ public final class VecMath {
         FloatVector small = erfSmall(a).add(1f);
         FloatVector t = a.abs();
         VectorMask<Float> big = t.compare(VectorOperators.GT, ERF_SPLIT);
-        if (!big.anyTrue()) return small;
         FloatVector e = erfcLarge(t);
         FloatVector r = e.blend(e.neg().add(2f), a.compare(VectorOperators.GT, 0f));
         return small.blend(r, big);

@@ -131,6 +131,7 @@ public final class Activations {
 
     /** Elements per block of the two-pass GELU backward (its scratch stays in L1). */
     private static final int GELU_BLOCK = 1024;
+    private static final ThreadLocal<float[]> GELU_SCRATCH = ThreadLocal.withInitial(() -> new float[GELU_BLOCK]);
 
     /**
      * Two passes per block, Phi(x) into a scratch, then x phi(x) + Phi(x): erf and exp in one loop
@@ -138,7 +139,7 @@ public final class Activations {
      * out boxes its vectors. A separate loop that is not inlined passes only arrays.
      */
     private static void geluBackward(float[] x, float[] y, float[] g, float[] gx, int s, int e) {
-        float[] cdf = new float[Math.min(GELU_BLOCK, e - s)];
+        float[] cdf = GELU_SCRATCH.get();
         for (int b = s; b < e; b += GELU_BLOCK) {
             int be = Math.min(e, b + GELU_BLOCK);
             geluCdf(x, cdf, b, be);

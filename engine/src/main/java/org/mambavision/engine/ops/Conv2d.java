@@ -1,5 +1,6 @@
 package org.mambavision.engine.ops;
 
+import org.mambavision.engine.BufferPool;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -173,7 +174,7 @@ public final class Conv2d {
 
     /** Patch matrix P (N*L x k) for the whole batch, built in parallel over images. */
     private static float[] patchMatrix(ConvGeometry g, float[] x) {
-        float[] p = new float[g.n() * g.outPlane() * g.k()];
+        float[] p = BufferPool.temporary(g.n() * g.outPlane() * g.k());
         Parallel.forEach(g.n(), n -> Im2col.patches(g, x, n, n + 1, p));
         return p;
     }
@@ -182,8 +183,9 @@ public final class Conv2d {
     private static void patchifyForward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] out) {
         int cols = g.n() * g.outPlane(), plane = g.outPlane(), cout = g.cout(), k = g.k();
         float[] p = patchMatrix(g, x);
-        float[] t = new float[cout * cols];
+        float[] t = BufferPool.temporary(cout * cols);
         Gemm.sgemm(false, true, cout, cols, k, w, 0, k, p, 0, k, 0f, t, 0, cols);
+        BufferPool.release(p);
         Parallel.forEach(g.n(), n -> {
             for (int co = 0; co < cout; co++) {
                 int dst = (n * cout + co) * plane, src = co * cols + n * plane;
@@ -191,24 +193,28 @@ public final class Conv2d {
                 for (int i = 0; i < plane; i++) out[dst + i] = t[src + i] + b;
             }
         });
+        BufferPool.release(t);
     }
 
     private static void patchifyBackward(ConvGeometry g, Tensor x, Tensor w, float[] gout) {
         int cols = g.n() * g.outPlane(), plane = g.outPlane(), cout = g.cout(), k = g.k();
         // gout (N, Cout, L) -> gT (Cout, N*L), the layout of the forward GEMM's output.
-        float[] gt = new float[cout * cols];
+        float[] gt = BufferPool.temporary(cout * cols);
         Parallel.forEach(g.n(), n -> {
             for (int co = 0; co < cout; co++) System.arraycopy(gout, (n * cout + co) * plane, gt, co * cols + n * plane, plane);
         });
         if (w.requiresGrad()) {
             float[] p = patchMatrix(g, x.data);
             Gemm.sgemm(false, false, cout, k, cols, gt, 0, cols, p, 0, k, 1f, w.gradBuffer(), 0, k);
+            BufferPool.release(p);
         }
         if (x.requiresGrad()) {
-            float[] dp = new float[cols * k];
+            float[] dp = BufferPool.temporary(cols * k);
             Gemm.sgemm(true, false, cols, k, cout, gt, 0, cols, w.data, 0, k, 0f, dp, 0, k);
             float[] gx = x.gradBuffer();
             Parallel.forEach(g.n(), n -> Im2col.patchesAdd(g, dp, n, n + 1, gx));
+            BufferPool.release(dp);
         }
+        BufferPool.release(gt);
     }
 }
