@@ -28,9 +28,9 @@ final class ModelBenchmarks {
         Tensor x1 = Tensor.randn(rng, 1f, 1, m.inChans(), s.height(), s.width());
         m.train(false);
         try (var g = Tape.noGrad()) {
-            double t = Timing.medianSeconds(1, runs, () -> pooled(() -> m.forward(x)));
+            double t = Timing.medianSeconds(2, 5.0, runs, () -> pooled(() -> m.forward(x)));
             emit.accept(new BenchRow("model_infer", shape, batch / t, "images/s"));
-            double t1 = Timing.medianSeconds(2, Math.max(runs, 5), () -> pooled(() -> m.forward(x1)));
+            double t1 = Timing.medianSeconds(3, 3.0, Math.max(runs, 5), () -> pooled(() -> m.forward(x1)));
             emit.accept(new BenchRow("model_latency", m.name() + " b1 " + s.height() + "x" + s.width(), t1 * 1e3, "ms"));
         }
         if (train) {
@@ -38,7 +38,7 @@ final class ModelBenchmarks {
             int[] labels = new int[batch];
             for (int i = 0; i < batch; i++) labels[i] = rng.nextInt(m.numClasses());
             Optimizer opt = new AdamW(ParamGroups.of(m.namedParameters()), 0.9, 0.999, 1e-8, 0.05);
-            double t = Timing.medianSeconds(1, runs, () -> pooled(() -> {
+            double t = Timing.medianSeconds(2, 10.0, runs, () -> pooled(() -> {
                 opt.zeroGrad();
                 Tensor loss = CrossEntropy.forward(m.forward(x), labels, 0.1f);
                 loss.backward();

@@ -8,7 +8,17 @@ public final class Timing {
 
     /** Runs {@code body} for warm-up, then {@code runs} times; returns the median seconds per run. */
     public static double medianSeconds(int warmup, int runs, Runnable body) {
-        for (int i = 0; i < warmup; i++) body.run();
+        return medianSeconds(warmup, 0, runs, body);
+    }
+
+    /**
+     * As {@link #medianSeconds(int, int, Runnable)}, warming up for at least {@code warmupSeconds} too:
+     * on two cores C2 takes about a second to compile the big vector kernels, and until it has, they
+     * run in the interpreter or in C1 code that boxes every vector.
+     */
+    public static double medianSeconds(int warmup, double warmupSeconds, int runs, Runnable body) {
+        long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        for (int i = 0; i < warmup || System.nanoTime() < until; i++) body.run();
         double[] t = new double[runs];
         for (int i = 0; i < runs; i++) {
             long s = System.nanoTime();

@@ -52,6 +52,8 @@ public final class Gemm {
     /** Split K into chunks when K is at least this and C is small (see {@link #kChunks}). */
     private static final int SPLIT_K_MIN = 2048;
     private static final int SPLIT_K_MAX_C = 1 << 18;
+    /** Largest C tile of the split-K path, in floats (384 KB). */
+    private static final int SPLIT_K_TILE_C = 96 * 1024;
 
     /** Per-thread packing buffers, reused across calls. */
     private static final class Workspace {
@@ -178,7 +180,10 @@ public final class Gemm {
         float[][] holder = PARTIALS.get();
         if (holder[0].length < (chunks - 1) * mn) holder[0] = new float[(chunks - 1) * mn];
         float[] part = holder[0];
-        int[] tiles = tiles(M, N, 1); // chunks are the parallelism: keep tiles (and packing reuse) large
+        // Chunks are the parallelism: tiles stay large (each packs its A and B panels once per chunk),
+        // but a tile's C must share L2 with the packed blocks.
+        int[] tiles = tiles(M, N, 1);
+        while ((long) tiles[0] * tiles[1] > SPLIT_K_TILE_C && tiles[0] > MR) tiles[0] = roundUp(ceilDiv(tiles[0], 2), MR);
         final int tileM = tiles[0], tileN = tiles[1], nTilesN = ceilDiv(N, tileN), nTiles = ceilDiv(M, tileM) * nTilesN;
         int aK = transA ? lda : 1, bK = transB ? 1 : ldb;
         IntConsumer task = t -> {
