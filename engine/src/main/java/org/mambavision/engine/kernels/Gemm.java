@@ -94,10 +94,21 @@ public final class Gemm {
 
         /** Adds the bias to rows [i, i + rows) x columns [j, j + cols) of C (global indices). */
         void addTo(float[] C, int c, int ldc, int i, int rows, int j, int cols) {
+            // Loops written out (no helper calls): this runs once per micro-tile, mostly on 8 x 48 floats.
+            int full = cols - cols % L;
             for (int r = 0; r < rows; r++) {
                 int o = c + r * ldc;
-                if (perRow) VecMath.addScalar(cols, values[offset + i + r], C, o);
-                else VecMath.addInto(cols, values, offset + j, C, o);
+                if (perRow) {
+                    float b = values[offset + i + r];
+                    for (int x = 0; x < full; x += L) FloatVector.fromArray(S, C, o + x).add(b).intoArray(C, o + x);
+                    for (int x = full; x < cols; x++) C[o + x] += b;
+                } else {
+                    int bo = offset + j;
+                    for (int x = 0; x < full; x += L) {
+                        FloatVector.fromArray(S, C, o + x).add(FloatVector.fromArray(S, values, bo + x)).intoArray(C, o + x);
+                    }
+                    for (int x = full; x < cols; x++) C[o + x] += values[bo + x];
+                }
             }
         }
     }

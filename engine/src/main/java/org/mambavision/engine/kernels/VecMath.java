@@ -434,14 +434,6 @@ public final class VecMath {
     }
 
     /** y[offY + i] += x[offX + i]. */
-    /** y[offY .. offY+n) += s. */
-    public static void addScalar(int n, float s, float[] y, int offY) {
-        int i = 0, bound = S.loopBound(n);
-        FloatVector sv = FloatVector.broadcast(S, s);
-        for (; i < bound; i += S.length()) FloatVector.fromArray(S, y, offY + i).add(sv).intoArray(y, offY + i);
-        for (; i < n; i++) y[offY + i] += s;
-    }
-
     public static void addInto(int n, float[] x, int offX, float[] y, int offY) {
         int i = 0, bound = S.loopBound(n);
         for (; i < bound; i += S.length()) {
