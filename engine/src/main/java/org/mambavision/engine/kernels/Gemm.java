@@ -92,6 +92,19 @@ public final class Gemm {
             if (values == null) throw new IllegalArgumentException("Gemm.Bias: values is null");
         }
 
+        /** Sets the full MR x NR micro-tile at rows i.., columns j.. (global indices) of C to the bias. */
+        void fill(float[] C, int c, int ldc, int i, int j) {
+            for (int r = 0; r < MR; r++) {
+                int o = c + r * ldc;
+                if (perRow) {
+                    FloatVector b = FloatVector.broadcast(S, values[offset + i + r]);
+                    for (int x = 0; x < NR; x += L) b.intoArray(C, o + x);
+                } else {
+                    System.arraycopy(values, offset + j, C, o, NR);
+                }
+            }
+        }
+
         /** Adds the bias to rows [i, i + rows) x columns [j, j + cols) of C (global indices). */
         void addTo(float[] C, int c, int ldc, int i, int rows, int j, int cols) {
             // Loops written out (no helper calls): this runs once per micro-tile, mostly on 8 x 48 floats.
@@ -273,12 +286,19 @@ public final class Gemm {
                         int cols = Math.min(NR, nc - j);
                         int c = offC + (i0 + ib + i) * ldc + j0 + j;
                         if (rows == MR && cols == NR) {
-                            kernel(kc, ap, i * kc, bp, j * kc, C, c, ldc, blockBeta);
+                            float kernelBeta = blockBeta;
+                            if (blockBias != null) {
+                                // Bias written first, then accumulated onto (beta 1): C = bias + sum in one
+                                // rounding, and no reload of vectors just stored (store-forwarding stalls).
+                                blockBias.fill(C, c, ldc, i0 + ib + i, j0 + j);
+                                kernelBeta = 1f;
+                            }
+                            kernel(kc, ap, i * kc, bp, j * kc, C, c, ldc, kernelBeta);
                         } else {
                             kernel(kc, ap, i * kc, bp, j * kc, w.edge, 0, NR, 0f);
                             mergeEdge(w.edge, rows, cols, C, c, ldc, blockBeta);
+                            if (blockBias != null) blockBias.addTo(C, c, ldc, i0 + ib + i, rows, j0 + j, cols);
                         }
-                        if (blockBias != null) blockBias.addTo(C, c, ldc, i0 + ib + i, rows, j0 + j, cols);
                     }
                 }
             }
