@@ -66,22 +66,26 @@ public final class SelectiveScan {
             throw new IllegalArgumentException("SelectiveScan: deltaBias must be (d), got " + deltaBias.shapeString() + " vs u " + u.shapeString());
         }
 
-        Tensor out = Tensor.zeros(b, d, l);
+        Tensor out = Tensor.empty(b, d, l); // every (channel, step) is written by its block
         if (out.numel() == 0) return out;
         Plan p = new Plan(b, d, l, n, deltaSoftplus, u.data, delta.data, A.data, B.data, C.data,
                 D == null ? null : D.data, deltaBias == null ? null : deltaBias.data);
         float[] y = out.data;
         Parallel.forEach(p.tasks, task -> p.forwardTask(task, y));
 
-        Tape.record(out, () -> p.backward(out.grad,
-                u.requiresGrad() ? u.gradBuffer() : null,
-                delta.requiresGrad() ? delta.gradBuffer() : null,
+        Tape.record(out, () -> {
+            // First gradients of u and delta are assigned by the block transposes, not zero-filled and added.
+            boolean addU = !(u.requiresGrad() && u.allocateGradForOverwrite());
+            boolean addDelta = !(delta.requiresGrad() && delta.allocateGradForOverwrite());
+            p.backward(out.grad,
+                u.requiresGrad() ? u.grad : null, addU,
+                delta.requiresGrad() ? delta.grad : null, addDelta,
                 A.requiresGrad() ? A.gradBuffer() : null,
                 B.requiresGrad() ? B.gradBuffer() : null,
                 C.requiresGrad() ? C.gradBuffer() : null,
                 D != null && D.requiresGrad() ? D.gradBuffer() : null,
-                deltaBias != null && deltaBias.requiresGrad() ? deltaBias.gradBuffer() : null),
-                u, delta, A, B, C, D, deltaBias);
+                deltaBias != null && deltaBias.requiresGrad() ? deltaBias.gradBuffer() : null);
+        }, u, delta, A, B, C, D, deltaBias);
         return out;
     }
 
@@ -342,7 +346,8 @@ public final class SelectiveScan {
          * Accumulates all requested gradients; each output array is null when not needed.
          * gu and gdelta are the inputs' own gradient buffers (tasks own disjoint rows).
          */
-        void backward(float[] gy, float[] gu, float[] gdelta, float[] gA, float[] gB, float[] gC, float[] gD, float[] gBias) {
+        void backward(float[] gy, float[] gu, boolean addGu, float[] gdelta, boolean addGdelta,
+                      float[] gA, float[] gB, float[] gC, float[] gD, float[] gBias) {
             boolean needDt = gdelta != null || gBias != null;
             // Per-task partials: A, D, bias per batch element (tasks of one batch element own disjoint channels);
             // B, C per task (the channel groups of a batch element each hold a partial sum over their channels).
@@ -351,7 +356,7 @@ public final class SelectiveScan {
             float[] gBiasPart = gBias != null ? new float[b * d] : null;
             float[] gBPart = gB != null ? new float[tasks * n * l] : null;
             float[] gCPart = gC != null ? new float[tasks * n * l] : null;
-            Parallel.forEach(tasks, task -> backwardTask(task, gy, gu, gdelta, needDt, gAPart, gDPart, gBiasPart, gBPart, gCPart));
+            Parallel.forEach(tasks, task -> backwardTask(task, gy, gu, addGu, gdelta, addGdelta, needDt, gAPart, gDPart, gBiasPart, gBPart, gCPart));
             if (gA != null) addSlices(gAPart, b, gA);
             if (gD != null) addSlices(gDPart, b, gD);
             if (gBias != null) addSlices(gBiasPart, b, gBias);
@@ -384,7 +389,8 @@ public final class SelectiveScan {
             }
         }
 
-        void backwardTask(int task, float[] gy, float[] gu, float[] gdelta, boolean needDt, float[] gAPart, float[] gDPart, float[] gBiasPart,
+        void backwardTask(int task, float[] gy, float[] gu, boolean addGu, float[] gdelta, boolean addGdelta, boolean needDt,
+                          float[] gAPart, float[] gDPart, float[] gBiasPart,
                           float[] gBPart, float[] gCPart) {
             int bi = task / groups, g = task % groups;
             int lv = l * V;
@@ -420,7 +426,7 @@ public final class SelectiveScan {
                 if (needDt) {
                     // gdt = u sumB + sumA, through the softplus: times sigmoid(x)
                     blockDtGrad(x, uT, sumB, sumA);
-                    if (gdelta != null) transposeOut(sumA, bi, c0, gdelta, true, tile);
+                    if (gdelta != null) transposeOut(sumA, bi, c0, gdelta, addGdelta, tile);
                     if (gBiasPart != null) {
                         sumOverTime(sumA, null, lv, lanes);
                         System.arraycopy(lanes, 0, gBiasPart, bi * d + c0, nc);
@@ -430,7 +436,7 @@ public final class SelectiveScan {
                     // gu = dt sumB + D gy
                     mul(dt, sumB, sumB, lv);
                     addScaled(sumB, dPadded, c0, gyT, lv);
-                    transposeOut(sumB, bi, c0, gu, true, tile);
+                    transposeOut(sumB, bi, c0, gu, addGu, tile);
                 }
             }
             if (gBPart != null) sumLanes(accB, nq, n, l, gBPart, task * n * l);
