@@ -89,6 +89,22 @@ public final class SelectiveScan {
         return out;
     }
 
+    /**
+     * Per-thread work arrays of the task kernels, grown on demand and reused: a task used to allocate (and
+     * the JVM to zero) 0.4-0.6 MB per call. Callers use the first {@code len} entries and clear what they
+     * accumulate into.
+     */
+    private static final class Scratch {
+        private final float[][] slots = new float[13][0];
+
+        float[] get(int slot, int len) {
+            if (slots[slot].length < len) slots[slot] = new float[len];
+            return slots[slot];
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     /** Shapes, inputs and the task split of one call; shared by the forward and the backward. */
     private static final class Plan {
         final int b, d, l, n, nq, blocks, groups, tasks, dPad;
@@ -178,13 +194,14 @@ public final class SelectiveScan {
 
         void forwardTask(int task, float[] out) {
             int bi = task / groups, g = task % groups, lv = l * V;
-            float[] x = new float[lv], dt = new float[lv], dtu = new float[lv], uT = new float[lv], y = new float[lv];
+            Scratch sc = SCRATCH.get();
+            float[] x = sc.get(0, lv), dt = sc.get(1, lv), dtu = sc.get(2, lv), uT = sc.get(3, lv), y = sc.get(4, lv);
             int bOff = bi * nq * l;
             for (int blk = blockStart(g), end = blockStart(g + 1); blk < end; blk++) {
                 int c0 = blk * V;
                 loadBlock(bi, c0, x, dt, uT);
                 mul(dt, uT, dtu, lv);
-                java.util.Arrays.fill(y, 0f);
+                java.util.Arrays.fill(y, 0, lv, 0f);
                 for (int k = 0; k < nq; k += Q) scanQuad(l, dt, dtu, a2T, k * dPad + c0, dPad, bq, cq, bOff + k * l, y);
                 addScaled(y, dPadded, c0, uT, lv);
                 transposeOut(y, bi, c0, out, false, null);
@@ -394,21 +411,25 @@ public final class SelectiveScan {
                           float[] gBPart, float[] gCPart) {
             int bi = task / groups, g = task % groups;
             int lv = l * V;
-            float[] x = new float[lv], dt = new float[lv], uT = new float[lv], dtu = new float[lv], gyT = new float[lv];
-            float[] dA = new float[Q * lv], hs = new float[Q * (lv + V)]; // hs[0 .. Q V) = h[-1] = 0 stays
+            Scratch sc = SCRATCH.get();
+            float[] x = sc.get(0, lv), dt = sc.get(1, lv), uT = sc.get(2, lv), dtu = sc.get(3, lv), gyT = sc.get(4, lv);
+            float[] dA = sc.get(5, Q * lv), hs = sc.get(6, Q * (lv + V));
+            java.util.Arrays.fill(hs, 0, Q * V, 0f); // hs[0 .. Q V) = h[-1] = 0, never written
             // sumB[t] = sum_k gh[k] B[k,t];  sumA[t] = sum_k gh[k] h[t-1,k] dA[t,k] A[k]  (per lane = channel)
-            float[] sumB = new float[lv], sumA = new float[lv];
+            float[] sumB = sc.get(7, lv), sumA = sc.get(8, lv);
             // Lane-wise partial sums over the task's channels of gB and gC, (l, nq, V); lanes summed at the end.
-            float[] accB = gBPart != null ? new float[nq * lv] : null, accC = gCPart != null ? new float[nq * lv] : null;
-            float[] lanes = new float[Q * V], tile = new float[V * V];
+            float[] accB = gBPart != null ? sc.get(9, nq * lv) : null, accC = gCPart != null ? sc.get(10, nq * lv) : null;
+            if (accB != null) java.util.Arrays.fill(accB, 0, nq * lv, 0f);
+            if (accC != null) java.util.Arrays.fill(accC, 0, nq * lv, 0f);
+            float[] lanes = sc.get(11, Q * V), tile = sc.get(12, V * V);
             int bOff = bi * nq * l;
             for (int blk = blockStart(g), end = blockStart(g + 1); blk < end; blk++) {
                 int c0 = blk * V, nc = Math.min(V, d - c0);
                 loadBlock(bi, c0, x, dt, uT);
                 transposeIn(gy, bi, c0, gyT);
                 mul(dt, uT, dtu, lv);
-                java.util.Arrays.fill(sumB, 0f);
-                java.util.Arrays.fill(sumA, 0f);
+                java.util.Arrays.fill(sumB, 0, lv, 0f);
+                java.util.Arrays.fill(sumA, 0, lv, 0f);
                 for (int k = 0; k < nq; k += Q) {
                     statesPair(l, dt, dtu, a2T, k * dPad + c0, dPad, bq, bOff + k * l, 0, dA, hs);
                     statesPair(l, dt, dtu, a2T, (k + 2) * dPad + c0, dPad, bq, bOff + (k + 2) * l, 2, dA, hs);
