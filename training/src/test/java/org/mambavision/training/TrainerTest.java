@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mambavision.engine.Tensor;
 import org.mambavision.models.ModelRegistry;
 import org.mambavision.models.VisionModel;
 import org.mambavision.models.Weights;
@@ -57,6 +58,20 @@ class TrainerTest {
         // and predict-style loading takes model and class names from it
         TrainCheckpoint.Loaded l = TrainCheckpoint.loadModel(run.resolve("last.safetensors"));
         assertEquals(10, l.classNames().size());
+    }
+
+    @Test
+    void predictorUsesTheRunsOwnPreprocessing(@TempDir Path dir) throws Exception {
+        Trainer.Result r = train(tiny(dir, "epochs=1", "in_chans=1", "visualize=false", "tensorboard=false"), new ArrayList<>());
+        Predictor p = Predictor.load(null, r.runDir().resolve("best.safetensors"));
+        // an RGB image of another size becomes what the run validated on: 1 channel, 32 x 32, normalised
+        java.awt.image.BufferedImage rgb = new java.awt.image.BufferedImage(48, 40, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 40; y++) for (int x = 0; x < 48; x++) rgb.setRGB(x, y, (x * 5) << 16 | (y * 6) << 8 | 128);
+        Tensor in = p.preprocess(rgb);
+        assertArrayEquals(new int[] {1, 1, 32, 32}, in.shape());
+        List<Predictor.Prediction> top = p.predict(rgb, 3);
+        assertEquals(3, top.size());
+        assertTrue(top.get(0).probability() >= top.get(1).probability() && top.get(1).probability() >= top.get(2).probability());
     }
 
     @Test
