@@ -52,6 +52,18 @@ public final class BufferPool {
         return s;
     }
 
+    /**
+     * Drops this thread's free buffers (for the garbage collector) when no scope is open on it: a
+     * finished training run should not keep its last step's working set.
+     */
+    public static void trim() {
+        BufferPool pool = POOL.get();
+        if (pool.open.isEmpty()) {
+            pool.free.clear();
+            pool.requested.clear();
+        }
+    }
+
     /** Fills reused buffers handed out by {@link Tensor#empty} with NaN (for tests). */
     public static void poison(boolean on) {
         poison = on;

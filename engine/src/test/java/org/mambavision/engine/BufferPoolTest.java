@@ -32,6 +32,18 @@ class BufferPoolTest {
     }
 
     @Test
+    void trimDropsTheFreeBuffers() {
+        float[] first;
+        try (var s = BufferPool.open()) {
+            first = Tensor.empty(N).data;
+        }
+        BufferPool.trim();
+        try (var s = BufferPool.open()) {
+            assertNotSame(first, Tensor.empty(N).data);
+        }
+    }
+
+    @Test
     void poisonFillsReusedEmptyBuffersWithNaN() {
         BufferPool.poison(true);
         try (var s = BufferPool.open()) {

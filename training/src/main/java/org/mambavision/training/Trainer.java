@@ -102,6 +102,7 @@ public final class Trainer {
         try {
             return train(resumeState, t0);
         } finally {
+            BufferPool.trim(); // the pooled working set of the last step is not needed after the run
             finished.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
