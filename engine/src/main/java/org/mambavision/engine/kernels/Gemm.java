@@ -75,8 +75,8 @@ public final class Gemm {
     }
 
     /**
-     * C = op(A) op(B) + bias, the bias added to each micro-tile as it is stored (while it is in L1)
-     * instead of in a pass over C of its own: {@code bias[bias.offset() + j]} to column j, or
+     * C = op(A) op(B) + bias, the bias written into each micro-tile just before the kernel accumulates
+     * onto it, instead of in a pass over C of its own: {@code bias[bias.offset() + j]} to column j, or
      * {@code bias[bias.offset() + i]} to row i when {@code bias.perRow()}. The sum is rounded once, as
      * C = bias followed by {@code sgemm} with beta 1 would be. A null bias means C = op(A) op(B).
      */
@@ -149,10 +149,15 @@ public final class Gemm {
             tile(transA, transB, i0, Math.min(tileM, M - i0), j0, Math.min(tileN, N - j0), K,
                     A, offA, lda, B, offB, ldb, beta, bias, C, offC, ldc);
         };
+        runTasks(threads, nTiles, task);
+    }
+
+    /** Tasks 0 .. n-1 on the calling thread, or spread over the pool. */
+    private static void runTasks(int threads, int n, IntConsumer task) {
         if (threads == 1) {
-            for (int t = 0; t < nTiles; t++) task.accept(t);
+            for (int t = 0; t < n; t++) task.accept(t);
         } else {
-            Parallel.forEach(nTiles, task);
+            Parallel.forEach(n, task);
         }
     }
 
@@ -221,11 +226,7 @@ public final class Gemm {
                         0f, null, part, (chunk - 1) * mn, N);
             }
         };
-        if (threads == 1) {
-            for (int t = 0; t < chunks * nTiles; t++) task.accept(t);
-        } else {
-            Parallel.forEach(chunks * nTiles, task);
-        }
+        runTasks(threads, chunks * nTiles, task);
         Parallel.forRange(M, Math.max(1, 16384 / Math.max(1, N)), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 for (int c = 1; c < chunks; c++) VecMath.addInto(N, part, (c - 1) * mn + r * N, C, offC + r * ldc);
