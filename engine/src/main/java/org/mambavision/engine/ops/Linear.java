@@ -28,11 +28,8 @@ public final class Linear {
         Tensor y = Tensor.empty(outShape);
         int R = in == 0 ? y.numel() / Math.max(1, outF) : x.numel() / in;
         float[] Y = y.data;
-        if (bias != null) {
-            Gemm.sgemmBias(false, true, R, outF, in, x.data, 0, in, weight.data, 0, in, new Gemm.Bias(bias.data, 0, false), Y, 0, outF);
-        } else {
-            Gemm.sgemm(false, true, R, outF, in, x.data, 0, in, weight.data, 0, in, 0f, Y, 0, outF);
-        }
+        Gemm.Bias bv = bias == null ? null : new Gemm.Bias(bias.data, 0, false);
+        Gemm.sgemmBias(false, true, R, outF, in, x.data, 0, in, weight.data, 0, in, bv, Y, 0, outF);
 
         Tape.record(y, () -> {
             float[] G = y.grad;
