@@ -71,7 +71,7 @@ public final class Gemm {
     public static void sgemm(boolean transA, boolean transB, int M, int N, int K,
                              float[] A, int offA, int lda, float[] B, int offB, int ldb,
                              float beta, float[] C, int offC, int ldc) {
-        run(transA, transB, M, N, K, A, offA, lda, B, offB, ldb, beta, null, C, offC, ldc);
+        run(transA, transB, M, N, K, A, offA, lda, B, null, offB, ldb, beta, null, C, offC, ldc);
     }
 
     /**
@@ -83,7 +83,22 @@ public final class Gemm {
     public static void sgemmBias(boolean transA, boolean transB, int M, int N, int K,
                                  float[] A, int offA, int lda, float[] B, int offB, int ldb,
                                  Bias bias, float[] C, int offC, int ldc) {
-        run(transA, transB, M, N, K, A, offA, lda, B, offB, ldb, 0f, bias, C, offC, ldc);
+        run(transA, transB, M, N, K, A, offA, lda, B, null, offB, ldb, 0f, bias, C, offC, ldc);
+    }
+
+    /**
+     * C = op(A) op(B) + beta C (+ bias, which may be null) where B is a set of gathered lines: without
+     * transB, row k of op(B) is {@code B[bRows[k]] .. B[bRows[k] + N - 1]}; with transB, column j of
+     * op(B) is {@code B[bRows[j]] .. B[bRows[j] + K - 1]}. A convolution with stride 1 is such a
+     * product over a zero-padded input (each line a shifted view of one input channel, see
+     * DirectConv), so no im2col matrix is built: the lines are read straight into the packed panels.
+     */
+    public static void sgemmGatheredB(boolean transA, boolean transB, int M, int N, int K, float[] A, int offA, int lda,
+                                      float[] B, int[] bRows, float beta, Bias bias, float[] C, int offC, int ldc) {
+        if (bRows.length < (transB ? N : K)) {
+            throw new IllegalArgumentException("sgemmGatheredB: " + bRows.length + " line offsets for " + (transB ? "N " + N : "K " + K));
+        }
+        run(transA, transB, M, N, K, A, offA, lda, B, bRows, 0, 0, beta, bias, C, offC, ldc);
     }
 
     /** A bias vector for {@link #sgemmBias}: one value per column of C, or per row when perRow. */
@@ -126,8 +141,12 @@ public final class Gemm {
         }
     }
 
+    /**
+     * The common driver. With {@code bRows} non-null, B is gathered and ldb unused: element (k, j) of
+     * op(B) is B[bRows[offB + k] + j] (offB indexes bRows), or B[bRows[j] + offB + k] with transB.
+     */
     private static void run(boolean transA, boolean transB, int M, int N, int K,
-                            float[] A, int offA, int lda, float[] B, int offB, int ldb,
+                            float[] A, int offA, int lda, float[] B, int[] bRows, int offB, int ldb,
                             float beta, Bias bias, float[] C, int offC, int ldc) {
         if (M < 0 || N < 0 || K < 0) throw new IllegalArgumentException("sgemm: negative size " + M + "x" + N + "x" + K);
         if (M == 0 || N == 0) return;
@@ -139,7 +158,7 @@ public final class Gemm {
         int threads = 2L * M * N * K < PARALLEL_FLOPS ? 1 : Parallel.threads();
         int chunks = kChunks(M, N, K);
         if (chunks > 1) {
-            splitK(chunks, transA, transB, M, N, K, A, offA, lda, B, offB, ldb, beta, bias, C, offC, ldc, threads);
+            splitK(chunks, transA, transB, M, N, K, A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc, threads);
             return;
         }
         int[] tiles = tiles(M, N, threads);
@@ -147,7 +166,7 @@ public final class Gemm {
         IntConsumer task = t -> {
             int i0 = (t / nTilesN) * tileM, j0 = (t % nTilesN) * tileN;
             tile(transA, transB, i0, Math.min(tileM, M - i0), j0, Math.min(tileN, N - j0), K,
-                    A, offA, lda, B, offB, ldb, beta, bias, C, offC, ldc);
+                    A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc);
         };
         runTasks(threads, nTiles, task);
     }
@@ -203,7 +222,7 @@ public final class Gemm {
 
     /** C = beta C + sum over K chunks: chunk 0 goes straight into C, the others into partials added in order. */
     private static void splitK(int chunks, boolean transA, boolean transB, int M, int N, int K,
-                               float[] A, int offA, int lda, float[] B, int offB, int ldb,
+                               float[] A, int offA, int lda, float[] B, int[] bRows, int offB, int ldb,
                                float beta, Bias bias, float[] C, int offC, int ldc, int threads) {
         int kc = ceilDiv(K, chunks), mn = M * N;
         float[][] holder = PARTIALS.get();
@@ -214,15 +233,15 @@ public final class Gemm {
         int[] tiles = tiles(M, N, 1);
         while ((long) tiles[0] * tiles[1] > SPLIT_K_TILE_C && tiles[0] > MR) tiles[0] = roundUp(ceilDiv(tiles[0], 2), MR);
         final int tileM = tiles[0], tileN = tiles[1], nTilesN = ceilDiv(N, tileN), nTiles = ceilDiv(M, tileM) * nTilesN;
-        int aK = transA ? lda : 1, bK = transB ? 1 : ldb;
+        int aK = transA ? lda : 1, bK = transB || bRows != null ? 1 : ldb;
         IntConsumer task = t -> {
             int chunk = t / nTiles, tt = t % nTiles;
             int i0 = (tt / nTilesN) * tileM, j0 = (tt % nTilesN) * tileN, k0 = chunk * kc, kLen = Math.min(kc, K - k0);
             int mc = Math.min(tileM, M - i0), nc = Math.min(tileN, N - j0);
             if (chunk == 0) {
-                tile(transA, transB, i0, mc, j0, nc, kLen, A, offA, lda, B, offB, ldb, beta, bias, C, offC, ldc);
+                tile(transA, transB, i0, mc, j0, nc, kLen, A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc);
             } else {
-                tile(transA, transB, i0, mc, j0, nc, kLen, A, offA + k0 * aK, lda, B, offB + k0 * bK, ldb,
+                tile(transA, transB, i0, mc, j0, nc, kLen, A, offA + k0 * aK, lda, B, bRows, offB + k0 * bK, ldb,
                         0f, null, part, (chunk - 1) * mn, N);
             }
         };
@@ -261,19 +280,21 @@ public final class Gemm {
 
     /** Computes the mc x nc tile of C at (i0, j0) over the whole K range, block by block. */
     private static void tile(boolean transA, boolean transB, int i0, int mc, int j0, int nc, int K,
-                             float[] A, int offA, int lda, float[] B, int offB, int ldb,
+                             float[] A, int offA, int lda, float[] B, int[] bRows, int offB, int ldb,
                              float beta, Bias bias, float[] C, int offC, int ldc) {
         Workspace w = WORKSPACE.get();
         float[] ap = w.a, bp = w.b;
         // Element (k, i) of op(A) sits at A[aBase + k*aK + i*aI]; likewise (k, j) of op(B).
         int aK = transA ? lda : 1, aI = transA ? 1 : lda;
-        int bK = transB ? 1 : ldb, bJ = transB ? ldb : 1;
+        int bK = transB || bRows != null ? 1 : ldb, bJ = transB ? ldb : 1;
         for (int k0 = 0; k0 < K; k0 += KC) {
             int kc = Math.min(KC, K - k0);
             float blockBeta = k0 == 0 ? beta : 1f;
             Bias blockBias = k0 == 0 ? bias : null;
             for (int j = 0; j < nc; j += NR) {
-                packPanel(B, offB + k0 * bK + (j0 + j) * bJ, bK, bJ, kc, Math.min(NR, nc - j), NR, bp, j * kc);
+                if (bRows != null && transB) packGatheredT(B, bRows, offB + k0, j0 + j, kc, Math.min(NR, nc - j), bp, j * kc);
+                else if (bRows != null) packGathered(B, bRows, offB + k0, j0 + j, kc, Math.min(NR, nc - j), bp, j * kc);
+                else packPanel(B, offB + k0 * bK + (j0 + j) * bJ, bK, bJ, kc, Math.min(NR, nc - j), NR, bp, j * kc);
             }
             // The packed B block is reused by every MC-row block of the tile; the A block stays in L2.
             for (int ib = 0; ib < mc; ib += MC) {
@@ -325,6 +346,44 @@ public final class Gemm {
         }
     }
 
+    /**
+     * A B micro-panel of gathered lines stored along k (op(B) = the transpose of the gathered rows):
+     * dst[d + k*NR + x] = src[rows[j + x] + off + k], zero-filled past count.
+     */
+    private static void packGatheredT(float[] src, int[] rows, int off, int j, int kc, int count, float[] dst, int d) {
+        if (count == NR) {
+            for (int x = 0; x < NR; x += 8) {
+                int r = j + x;
+                transpose8(src, rows[r] + off, rows[r + 1] + off, rows[r + 2] + off, rows[r + 3] + off,
+                        rows[r + 4] + off, rows[r + 5] + off, rows[r + 6] + off, rows[r + 7] + off, kc, dst, d + x, NR);
+            }
+        } else {
+            for (int k = 0; k < kc; k++) {
+                int o = d + k * NR;
+                for (int x = 0; x < count; x++) dst[o + x] = src[rows[j + x] + off + k];
+                for (int x = count; x < NR; x++) dst[o + x] = 0f;
+            }
+        }
+    }
+
+    /** A B micro-panel of gathered rows: dst[d + k*NR + x] = src[rows[r0 + k] + j + x], zero-filled past count. */
+    private static void packGathered(float[] src, int[] rows, int r0, int j, int kc, int count, float[] dst, int d) {
+        if (count == NR && NR == 3 * L) {
+            for (int k = 0; k < kc; k++) {
+                int si = rows[r0 + k] + j, di = d + k * NR;
+                FloatVector.fromArray(S, src, si).intoArray(dst, di);
+                FloatVector.fromArray(S, src, si + L).intoArray(dst, di + L);
+                FloatVector.fromArray(S, src, si + 2 * L).intoArray(dst, di + 2 * L);
+            }
+        } else {
+            for (int k = 0; k < kc; k++) {
+                int si = rows[r0 + k] + j, di = d + k * NR;
+                System.arraycopy(src, si, dst, di, count);
+                for (int x = count; x < NR; x++) dst[di + x] = 0f;
+            }
+        }
+    }
+
     /** dst[d + k*width + x] = src[s + k*ld + x]: a panel whose lines are already contiguous. */
     private static void copyRows(float[] src, int s, int ld, int kc, int width, float[] dst, int d) {
         if (width == MR && S8.length() == MR) {
@@ -341,7 +400,12 @@ public final class Gemm {
 
     /** dst[d + k*dstStride + r] = src[s + r*ld + k] for r < 8: eight rows, read along k, written interleaved. */
     private static void transpose8(float[] src, int s, int ld, int kc, float[] dst, int d, int dstStride) {
-        int s0 = s, s1 = s0 + ld, s2 = s1 + ld, s3 = s2 + ld, s4 = s3 + ld, s5 = s4 + ld, s6 = s5 + ld, s7 = s6 + ld;
+        transpose8(src, s, s + ld, s + 2 * ld, s + 3 * ld, s + 4 * ld, s + 5 * ld, s + 6 * ld, s + 7 * ld, kc, dst, d, dstStride);
+    }
+
+    /** dst[d + k*dstStride + r] = src[s_r + k] for r < 8: eight lines starting anywhere. */
+    private static void transpose8(float[] src, int s0, int s1, int s2, int s3, int s4, int s5, int s6, int s7,
+                                   int kc, float[] dst, int d, int dstStride) {
         int k = 0;
         if (L == 16) {
             // 8 rows x 16 k per step, transposed in registers by three rounds of two-vector permutes;

@@ -15,6 +15,7 @@ import org.mambavision.engine.kernels.Gemm;
  * (Cout x k) straight into the output. Tasks write disjoint outputs. 1x1 stride 1 convolutions use
  * the input itself as the im2col matrix. Non-overlapping patch convolutions (kernel == stride, no
  * padding, e.g. 16x16 stride 16) permute the input into a patch matrix and run one GEMM for the batch.
+ * Kernels larger than 1x1 with padding below the kernel size skip im2col: see {@link DirectConv}.
  * Backward: bias by per-channel sums; weight by GEMMs against the im2col blocks, reduced over
  * per-task partials in task order; input by GEMM into an im2col-shaped gradient and col2im.
  * Everything is deterministic for a fixed thread count.
@@ -40,6 +41,7 @@ public final class Conv2d {
         Tensor out = Tensor.empty(g.n(), g.cout(), g.hout(), g.wout());
         float[] bias = b == null ? null : b.data;
         if (g.isPatchify()) patchifyForward(g, x.data, w.data, bias, out.data);
+        else if (DirectConv.applies(g)) DirectConv.forward(g, x.data, w.data, bias, out.data, false);
         else blockedForward(g, x.data, w.data, bias, out.data);
         Tape.record(out, () -> {
             float[] gout = out.grad;
@@ -47,8 +49,14 @@ public final class Conv2d {
             if (g.isPatchify()) {
                 patchifyBackward(g, x, w, gout);
             } else {
-                if (w.requiresGrad()) blockedWeightGrad(g, x.data, gout, w.gradBuffer());
-                if (x.requiresGrad()) blockedInputGrad(g, w.data, gout, x.gradBuffer());
+                if (w.requiresGrad()) {
+                    if (DirectConv.applies(g)) DirectConv.weightGrad(g, x.data, gout, w.gradBuffer());
+                    else blockedWeightGrad(g, x.data, gout, w.gradBuffer());
+                }
+                if (x.requiresGrad()) {
+                    if (DirectConv.hasInputGrad(g)) DirectConv.inputGrad(g, w.data, gout, x.gradBuffer());
+                    else blockedInputGrad(g, w.data, gout, x.gradBuffer());
+                }
             }
         }, x, w, b);
         return out;

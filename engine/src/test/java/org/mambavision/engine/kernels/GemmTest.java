@@ -122,6 +122,37 @@ class GemmTest {
         return t;
     }
 
+    /**
+     * Gathered B (lines at arbitrary offsets of one array, as convolution taps over a padded input) gives
+     * bitwise the product of the same matrix copied out: the lines only change how panels are packed.
+     */
+    @Test
+    void gatheredLinesOfBMatchTheMaterializedMatrix() {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(11);
+        int[][] shapes = {{19, 53, 37}, {8, 48, 16}, {80, 300, 200}, {24, 40, 4100}, {5, 3, 2}};
+        for (int[] s : shapes) {
+            int M = s[0], N = s[1], K = s[2];
+            for (boolean transB : new boolean[] {false, true}) {
+                int lines = transB ? N : K, len = transB ? K : N;
+                float[] src = new float[lines * len + 7 * lines + 64];
+                for (int i = 0; i < src.length; i++) src[i] = (float) rng.nextGaussian();
+                int[] off = new int[lines];
+                for (int r = 0; r < lines; r++) off[r] = rng.nextInt(src.length - len + 1); // overlapping, any order
+                float[] B = new float[K * N]; // the same matrix, stored as the plain call expects
+                for (int r = 0; r < lines; r++) System.arraycopy(src, off[r], B, r * len, len);
+                float[] A = new float[M * K];
+                for (int i = 0; i < A.length; i++) A[i] = (float) rng.nextGaussian();
+                float[] C0 = new float[M * N], C1 = new float[M * N];
+                for (int i = 0; i < C0.length; i++) C0[i] = C1[i] = (float) rng.nextGaussian();
+                Gemm.sgemm(false, transB, M, N, K, A, 0, K, B, 0, len, 1f, C0, 0, N);
+                Gemm.sgemmGatheredB(false, transB, M, N, K, A, 0, K, src, off, 1f, null, C1, 0, N);
+                assertArrayEquals(C0, C1, M + "x" + N + "x" + K + " transB=" + transB);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Gemm.sgemmGatheredB(false, false, 2, 2, 3, new float[6], 0, 3,
+                new float[8], new int[2], 0f, null, new float[4], 0, 2));
+    }
+
     @Test
     void zeroKScalesC() {
         float[] C = {1, 2, 3, 4};

@@ -63,6 +63,14 @@ class Conv2dTest {
         assertMatches(1, 2, 35, 33, 3, 16, 16, 16, 16, 0, 0, false); // patchify with leftover rows/cols
         assertMatches(2, 3, 8, 9, 4, 2, 2, 2, 2, 0, 0, true);      // 2x2 s2 patchify
         assertMatches(1, 2, 5, 5, 3, 3, 3, 1, 1, 3, 3, true);      // padding larger than needed: whole zero rows
+        // Direct (phase-layout) path: strides, odd sizes, kernels wider than the stride, no padding.
+        assertMatches(2, 3, 15, 13, 4, 3, 3, 2, 2, 1, 1, true);
+        assertMatches(2, 2, 16, 17, 3, 4, 4, 2, 2, 1, 1, false);
+        assertMatches(1, 3, 23, 21, 4, 7, 7, 2, 2, 3, 3, true);    // ResNet-style stem
+        assertMatches(2, 2, 14, 16, 3, 3, 5, 3, 2, 2, 1, true);
+        assertMatches(2, 3, 9, 10, 3, 3, 3, 1, 1, 0, 0, false);
+        assertMatches(2, 3, 9, 10, 3, 3, 3, 1, 1, 2, 2, true);     // output wider than the input
+        assertMatches(1, 2, 8, 9, 3, 2, 2, 1, 1, 1, 1, false);     // even kernel
     }
 
     @Test
@@ -98,6 +106,10 @@ class Conv2dTest {
         gradCheck("Conv2d 2x3 rect", 2, 3, 7, 8, 3, 2, 3, 2, 1, 1, 0, true);
         gradCheck("Conv2d 16x16 s16", 2, 2, 32, 33, 3, 16, 16, 16, 16, 0, 0, true);
         gradCheck("Conv2d 2x2 s2 patches", 2, 3, 7, 6, 4, 2, 2, 2, 2, 0, 0, false);
+        gradCheck("Conv2d 4x4 s2 p1", 2, 2, 8, 9, 3, 4, 4, 2, 2, 1, 1, true);
+        gradCheck("Conv2d 3x5 s3x2 p2x1", 2, 2, 10, 9, 3, 3, 5, 3, 2, 2, 1, false);
+        gradCheck("Conv2d 3x3 s1 p0", 2, 2, 7, 8, 3, 3, 3, 1, 1, 0, 0, false);
+        gradCheck("Conv2d 3x3 s1 p2", 1, 2, 6, 5, 3, 3, 3, 1, 1, 2, 2, true);
         gradCheck("Conv2d 3x3 many blocks", Parallel.threads() + 1, 2, 30, 5, 3, 3, 3, 1, 1, 1, 1, true);
     }
 

@@ -1,0 +1,50 @@
+package org.mambavision.engine.bench;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.mambavision.engine.BufferPool;
+import org.mambavision.engine.Tape;
+import org.mambavision.engine.Tensor;
+import org.mambavision.engine.ops.Conv2d;
+
+/**
+ * Throwaway throughput runner for the convolutions of MambaVision-T's conv stages at batch 32 (not a
+ * unit test): forward and forward+backward GFLOP/s, median of runs. Args: seconds per row (default 4).
+ */
+public final class ConvPerfMain {
+    public static void main(String[] args) {
+        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 4;
+        int[][] shapes = {{32, 80, 56, 56, 80, 1}, {32, 160, 28, 28, 160, 1}, {32, 80, 56, 56, 160, 2}, {1, 160, 28, 28, 160, 1}};
+        SplittableRandom rng = new SplittableRandom(1);
+        for (int[] s : shapes) {
+            Tensor x = Tensor.randn(rng, 1f, s[0], s[1], s[2], s[3]).requiresGrad(true);
+            Tensor w = Tensor.randn(rng, 0.05f, s[4], s[1], 3, 3).requiresGrad(true);
+            int ho = (s[2] - 1) / s[5] + 1;
+            double flops = 2.0 * s[0] * s[4] * ho * ho * s[1] * 9;
+            for (boolean train : new boolean[] {false, true}) {
+                double[] t = new double[200];
+                int runs = 0;
+                long end = System.nanoTime() + (long) (seconds * 1e9);
+                while (System.nanoTime() < end && runs < t.length) {
+                    long t0 = System.nanoTime();
+                    try (BufferPool.Scope scope = BufferPool.open()) {
+                        if (train) {
+                            x.grad = null; w.grad = null;
+                            Tensor y = Conv2d.forward(x, w, null, s[5], 1);
+                            Tape.backward(y, y.data);
+                        } else {
+                            try (var ng = Tape.noGrad()) { Conv2d.forward(x, w, null, s[5], 1); }
+                        }
+                    }
+                    t[runs++] = (System.nanoTime() - t0) / 1e9;
+                }
+                double[] tail = Arrays.copyOfRange(t, runs / 2, runs);
+                Arrays.sort(tail);
+                double med = tail[tail.length / 2];
+                System.out.printf(Locale.ROOT, "%-28s %-6s %8.2f ms %7.1f GFLOP/s (%d runs)%n", Arrays.toString(s), train ? "train" : "fwd",
+                        med * 1e3, flops * (train ? 3 : 1) / med / 1e9, runs);
+            }
+        }
+    }
+}
