@@ -16,6 +16,7 @@ import org.mambavision.engine.kernels.VecMath;
  * (ky % sh, kx % sw) of ci at p + (ky / sh)*wg + kx / sw: every im2col row is a shifted view of the
  * phases. One GEMM per image with those gathered rows ({@link Gemm#sgemmGatheredB}) computes the output
  * on the grid; its {@code wg - wout} extra columns per row are dropped when the result is copied out.
+ * Small output maps are done several images per GEMM (their grids side by side), so that the GEMM is wide.
  * The grid is as narrow as the reads allow: a tap reading past a row's end lands on the next row's
  * leading zeros, which is the right padding it should see (stride 1, padding 1: wg = w + 1).
  * The GEMM's packing reads the phases (about the input's size, cache resident) instead of an im2col
@@ -35,15 +36,25 @@ final class DirectConv {
         return g.ph() < g.kh() && g.pw() < g.kw() && g.kh() * g.kw() > 1;
     }
 
-    /** The phase layout of one geometry: grid width, rows per phase, floats per phase plane. */
-    private record Layout(int wg, int hg, int plane) {
+    /** Aim for GEMMs at least this wide: small output maps are multiplied several images at a time. */
+    private static final int TARGET_COLS = 1024;
+
+    /**
+     * The phase layout of one geometry: grid width {@code wg}, rows per phase {@code hg}, floats per image
+     * {@code slot}, and {@code group} images side by side: block (ci, a, b) holds phase (a, b) of channel ci
+     * for each image of the group, one slot after the other, so that the images' grids are consecutive
+     * column ranges of one GEMM. A slot ends with zeros that the last row's right taps may read.
+     */
+    private record Layout(int wg, int hg, int slot, int group, int tail) {
         static Layout of(ConvGeometry g) {
             int sw = g.sw(), maxOff = (g.kw() - 1) / sw;
             int wg = g.wout();
             for (int b = 0; b < sw; b++) wg = Math.max(wg, Math.floorDiv(g.pw() + g.w() - 1 - b, sw) + 1);
             while (!fits(g, wg)) wg++;
-            int hg = g.hout() + (g.kh() - 1) / g.sh();
-            return new Layout(wg, hg, hg * wg + maxOff + 1);
+            int hg = g.hout() + (g.kh() - 1) / g.sh(), slot = hg * wg + maxOff + 1;
+            int group = g.hout() * wg >= TARGET_COLS / 2 ? 1 : Math.max(1, Math.min(g.n(), Math.ceilDiv(TARGET_COLS, slot)));
+            // columns past a slot's last grid row read up to one tap offset further, into the next slot or past the last block
+            return new Layout(wg, hg, slot, group, ((g.kh() - 1) / g.sh()) * wg + maxOff + 1);
         }
 
         /** Whether every read past a row's end (valid outputs only) lands on a leading zero of the next row. */
@@ -56,8 +67,26 @@ final class DirectConv {
             return true;
         }
 
+        int block() {
+            return group * slot;
+        }
+
+        int groups(ConvGeometry g) {
+            return Math.ceilDiv(g.n(), group);
+        }
+
+        /** Images in group q. */
+        int count(ConvGeometry g, int q) {
+            return Math.min(group, g.n() - q * group);
+        }
+
         int floats(ConvGeometry g) {
-            return g.cin() * g.sh() * g.sw() * plane;
+            return g.cin() * g.sh() * g.sw() * block() + tail;
+        }
+
+        /** GEMM columns of a group of {@code count} images. */
+        int cols(int count) {
+            return count * slot;
         }
 
         /** Offsets of the im2col rows (ci, ky, kx), in the weight's order, within the phases. */
@@ -68,44 +97,52 @@ final class DirectConv {
             for (int ci = 0; ci < g.cin(); ci++) {
                 for (int ky = 0; ky < g.kh(); ky++) {
                     for (int kx = 0; kx < g.kw(); kx++) {
-                        rows[r++] = ((ci * sh + ky % sh) * sw + kx % sw) * plane + (ky / sh) * wg + kx / sw;
+                        rows[r++] = ((ci * sh + ky % sh) * sw + kx % sw) * block() + (ky / sh) * wg + kx / sw;
                     }
                 }
             }
             return rows;
         }
 
-        /** Copies the image at x[xOff..] into its phases, in parallel over channels unless inside a task. */
-        void fill(ConvGeometry g, float[] x, int xOff, float[] xp) {
-            Parallel.forRange(g.cin(), 8, (c0, c1) -> fill(g, x, xOff, xp, c0, c1));
+        /**
+         * Copies images [n0, n0 + count) into their slots, in parallel over channels unless inside a task.
+         * Unused slots and the tail are zeroed: every float a GEMM may read is finite (the weight gradient
+         * multiplies the extra columns by zero, and 0 * NaN would not be zero).
+         */
+        void fill(ConvGeometry g, float[] x, int n0, int count, float[] xp) {
+            Parallel.forRange(g.cin(), 8, (c0, c1) -> fill(g, x, n0, count, xp, c0, c1));
+            Arrays.fill(xp, floats(g) - tail, floats(g), 0f);
         }
 
-        private void fill(ConvGeometry g, float[] x, int xOff, float[] xp, int ci0, int ci1) {
+        private void fill(ConvGeometry g, float[] x, int n0, int count, float[] xp, int ci0, int ci1) {
             int sh = g.sh(), sw = g.sw(), h = g.h(), w = g.w();
             for (int ci = ci0; ci < ci1; ci++) {
-                int src = xOff + ci * g.inPlane();
                 for (int a = 0; a < sh; a++) {
                     for (int b = 0; b < sw; b++) {
-                        int base = ((ci * sh + a) * sw + b) * plane;
+                        int blockBase = ((ci * sh + a) * sw + b) * block();
+                        Arrays.fill(xp, blockBase + count * slot, blockBase + block(), 0f);
                         // Columns c with input column sw*c + b - pw in [0, w): [c0, c1).
                         int c0 = Math.min(wg, Math.max(0, Math.ceilDiv(g.pw() - b, sw)));
                         int c1 = Math.max(c0, Math.min(wg, Math.floorDiv(w - 1 + g.pw() - b, sw) + 1));
-                        for (int r = 0; r < hg; r++) {
-                            int row = base + r * wg, iy = sh * r + a - g.ph();
-                            if (iy < 0 || iy >= h || c0 == c1) {
-                                Arrays.fill(xp, row, row + wg, 0f);
-                                continue;
+                        for (int i = 0; i < count; i++) {
+                            int base = blockBase + i * slot, src = ((n0 + i) * g.cin() + ci) * g.inPlane();
+                            for (int r = 0; r < hg; r++) {
+                                int row = base + r * wg, iy = sh * r + a - g.ph();
+                                if (iy < 0 || iy >= h || c0 == c1) {
+                                    Arrays.fill(xp, row, row + wg, 0f);
+                                    continue;
+                                }
+                                Arrays.fill(xp, row, row + c0, 0f);
+                                int s = src + iy * w + sw * c0 + b - g.pw();
+                                if (sw == 1) {
+                                    System.arraycopy(x, s, xp, row + c0, c1 - c0);
+                                } else {
+                                    for (int c = c0; c < c1; c++, s += sw) xp[row + c] = x[s];
+                                }
+                                Arrays.fill(xp, row + c1, row + wg, 0f);
                             }
-                            Arrays.fill(xp, row, row + c0, 0f);
-                            int s = src + iy * w + sw * c0 + b - g.pw();
-                            if (sw == 1) {
-                                System.arraycopy(x, s, xp, row + c0, c1 - c0);
-                            } else {
-                                for (int c = c0; c < c1; c++, s += sw) xp[row + c] = x[s];
-                            }
-                            Arrays.fill(xp, row + c1, row + wg, 0f);
+                            Arrays.fill(xp, base + hg * wg, base + slot, 0f);
                         }
-                        Arrays.fill(xp, base + hg * wg, base + plane, 0f);
                     }
                 }
             }
@@ -118,59 +155,64 @@ final class DirectConv {
         return holder[which];
     }
 
-    /**
-     * out (n, cout, hout, wout) = conv(x, w) + bias, or += when {@code accumulate}. Images are tasks
-     * when there are enough of them to balance the threads; otherwise each image's GEMM is parallel.
-     */
+    /** Runs the groups as tasks when they balance the threads; otherwise in order, each GEMM using the threads. */
+    private static void forGroups(int groups, IntConsumer body) {
+        int threads = Parallel.threads();
+        if (groups >= 4 * threads || groups % threads == 0) Parallel.forEach(groups, body);
+        else for (int q = 0; q < groups; q++) body.accept(q);
+    }
+
+    /** out (n, cout, hout, wout) = conv(x, w) + bias, or += when {@code accumulate}. */
     static void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] out, boolean accumulate) {
         Layout lay = Layout.of(g);
         int[] rows = lay.rowOffsets(g);
-        int wp = lay.wg(), grid = g.hout() * wp, k = g.k(), cout = g.cout(), hout = g.hout(), wout = g.wout();
-        int plane = g.outPlane(), padded = lay.floats(g);
+        int wg = lay.wg(), k = g.k(), cout = g.cout(), hout = g.hout(), wout = g.wout(), plane = g.outPlane();
         Gemm.Bias bv = bias == null ? null : new Gemm.Bias(bias, 0, true);
-        IntConsumer image = n -> {
-            float[] xp = scratch(0, padded), t = scratch(1, cout * grid);
-            lay.fill(g, x, n * g.cin() * g.inPlane(), xp);
-            Gemm.sgemmGatheredB(false, false, cout, grid, k, w, 0, k, xp, rows, 0f, bv, t, 0, grid);
+        forGroups(lay.groups(g), q -> {
+            int n0 = q * lay.group(), count = lay.count(g, q), cols = lay.cols(count);
+            float[] xp = scratch(0, lay.floats(g)), t = scratch(1, cout * cols);
+            lay.fill(g, x, n0, count, xp);
+            Gemm.sgemmGatheredB(false, false, cout, cols, k, w, 0, k, xp, rows, 0f, bv, t, 0, cols);
             Parallel.forRange(cout, 8, (c0, c1) -> {
                 for (int co = c0; co < c1; co++) {
-                    for (int y = 0; y < hout; y++) {
-                        int src = co * grid + y * wp, dst = (n * cout + co) * plane + y * wout;
-                        if (accumulate) VecMath.addInto(wout, t, src, out, dst);
-                        else System.arraycopy(t, src, out, dst, wout);
+                    for (int i = 0; i < count; i++) {
+                        for (int y = 0; y < hout; y++) {
+                            int src = co * cols + i * lay.slot() + y * wg, dst = ((n0 + i) * cout + co) * plane + y * wout;
+                            if (accumulate) VecMath.addInto(wout, t, src, out, dst);
+                            else System.arraycopy(t, src, out, dst, wout);
+                        }
                     }
                 }
             });
-        };
-        int threads = Parallel.threads();
-        if (g.n() >= 4 * threads || g.n() % threads == 0) Parallel.forEach(g.n(), image);
-        else for (int n = 0; n < g.n(); n++) image.accept(n);
+        });
     }
 
     /**
-     * gw += dL/dw: per image, the output gradient laid out on the grid (zeros in the extra columns)
-     * times the transposed gathered rows; images are summed per thread, the threads' sums in order.
+     * gw += dL/dw: per group of images, the output gradient laid out on the grid (zeros in the extra
+     * columns) times the transposed gathered rows; groups are summed per thread, the threads' sums in order.
      */
     static void weightGrad(ConvGeometry g, float[] x, float[] gout, float[] gw) {
         Layout lay = Layout.of(g);
         int[] rows = lay.rowOffsets(g);
-        int wp = lay.wg(), grid = g.hout() * wp, k = g.k(), cout = g.cout(), hout = g.hout(), wout = g.wout();
-        int plane = g.outPlane(), padded = lay.floats(g), chunks = Math.min(Parallel.threads(), g.n());
+        int wg = lay.wg(), k = g.k(), cout = g.cout(), hout = g.hout(), wout = g.wout(), plane = g.outPlane();
+        int groups = lay.groups(g), chunks = Math.min(Parallel.threads(), groups);
         float[][] partial = new float[chunks][];
         Parallel.forEach(chunks, chunk -> {
             float[] acc = new float[cout * k];
-            int n0 = (int) ((long) g.n() * chunk / chunks), n1 = (int) ((long) g.n() * (chunk + 1) / chunks);
-            for (int n = n0; n < n1; n++) {
-                float[] xp = scratch(0, padded), gg = scratch(1, cout * grid);
-                lay.fill(g, x, n * g.cin() * g.inPlane(), xp);
+            int q0 = (int) ((long) groups * chunk / chunks), q1 = (int) ((long) groups * (chunk + 1) / chunks);
+            for (int q = q0; q < q1; q++) {
+                int n0 = q * lay.group(), count = lay.count(g, q), cols = lay.cols(count);
+                float[] xp = scratch(0, lay.floats(g)), gg = scratch(1, cout * cols);
+                lay.fill(g, x, n0, count, xp);
+                Arrays.fill(gg, 0, cout * cols, 0f);
                 for (int co = 0; co < cout; co++) {
-                    for (int y = 0; y < hout; y++) {
-                        int dst = co * grid + y * wp;
-                        System.arraycopy(gout, (n * cout + co) * plane + y * wout, gg, dst, wout);
-                        Arrays.fill(gg, dst + wout, dst + wp, 0f);
+                    for (int i = 0; i < count; i++) {
+                        for (int y = 0; y < hout; y++) {
+                            System.arraycopy(gout, ((n0 + i) * cout + co) * plane + y * wout, gg, co * cols + i * lay.slot() + y * wg, wout);
+                        }
                     }
                 }
-                Gemm.sgemmGatheredB(false, true, cout, k, grid, gg, 0, grid, xp, rows, 1f, null, acc, 0, k);
+                Gemm.sgemmGatheredB(false, true, cout, k, cols, gg, 0, cols, xp, rows, 1f, null, acc, 0, k);
             }
             partial[chunk] = acc;
         });

@@ -71,6 +71,8 @@ class Conv2dTest {
         assertMatches(2, 3, 9, 10, 3, 3, 3, 1, 1, 0, 0, false);
         assertMatches(2, 3, 9, 10, 3, 3, 3, 1, 1, 2, 2, true);     // output wider than the input
         assertMatches(1, 2, 8, 9, 3, 2, 2, 1, 1, 1, 1, false);     // even kernel
+        assertMatches(5, 2, 17, 17, 3, 3, 3, 1, 1, 1, 1, true);    // small maps: groups of 3 images, the last one partial
+        assertMatches(7, 3, 14, 14, 5, 3, 3, 2, 2, 1, 1, false);   // 14 -> 7 stride 2, as MambaVision's last downsample
     }
 
     @Test
@@ -110,6 +112,7 @@ class Conv2dTest {
         gradCheck("Conv2d 3x5 s3x2 p2x1", 2, 2, 10, 9, 3, 3, 5, 3, 2, 2, 1, false);
         gradCheck("Conv2d 3x3 s1 p0", 2, 2, 7, 8, 3, 3, 3, 1, 1, 0, 0, false);
         gradCheck("Conv2d 3x3 s1 p2", 1, 2, 6, 5, 3, 3, 3, 1, 1, 2, 2, true);
+        gradCheck("Conv2d 3x3 image groups", 5, 2, 17, 17, 2, 3, 3, 1, 1, 1, 1, true);
         gradCheck("Conv2d 3x3 many blocks", Parallel.threads() + 1, 2, 30, 5, 3, 3, 3, 1, 1, 1, 1, true);
     }
 
