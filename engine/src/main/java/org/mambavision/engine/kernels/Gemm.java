@@ -24,7 +24,8 @@ import org.mambavision.engine.Parallel;
  *       reused. The four transpose cases differ only in the packing (contiguous copies, or 8 x 16
  *       in-register transposes), never in the micro-kernel.</li>
  *   <li>The micro-kernel keeps an MR x NR block of C (8 rows x 3 vectors) in registers and does one
- *       broadcast-FMA per accumulator per k; partial edge blocks go through a small scratch tile.</li>
+ *       broadcast-FMA per accumulator per k; partial edge blocks are cut into one-vector strips with a
+ *       masked store.</li>
  *   <li>Problems under {@link #PARALLEL_FLOPS} run on the calling thread.</li>
  * </ul>
  * Block sizes can be overridden for tuning with -Dmv.gemm.kc / mc / tm / nc.
@@ -59,7 +60,6 @@ public final class Gemm {
     private static final class Workspace {
         final float[] a = new float[MC * KC];
         final float[] b = new float[KC * NC_MAX];
-        final float[] edge = new float[MR * NR];
     }
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
@@ -317,8 +317,10 @@ public final class Gemm {
                             }
                             kernel(kc, ap, i * kc, bp, j * kc, C, c, ldc, kernelBeta);
                         } else {
-                            kernel(kc, ap, i * kc, bp, j * kc, w.edge, 0, NR, 0f);
-                            mergeEdge(w.edge, rows, cols, C, c, ldc, blockBeta);
+                            // An edge tile: 16-column strips straight into C (masked, rows < MR not stored).
+                            for (int x = 0; x < cols; x += L) {
+                                kernelStrip(kc, ap, i * kc, bp, j * kc + x, C, c + x, ldc, blockBeta, rows, Math.min(L, cols - x));
+                            }
                             if (blockBias != null) blockBias.addTo(C, c, ldc, i0 + ib + i, rows, j0 + j, cols);
                         }
                     }
@@ -480,17 +482,6 @@ public final class Gemm {
     private static final VectorMask<Float> LOW_HALF = VectorMask.fromLong(S, (1L << (L / 2)) - 1);
     private static final VectorMask<Float> HIGH_HALF = LOW_HALF.not();
 
-    /** Writes a partial tile computed into {@code edge} (ld NR) into C with the same arithmetic as the kernel. */
-    private static void mergeEdge(float[] edge, int rows, int cols, float[] C, int c, int ldc, float beta) {
-        for (int r = 0; r < rows; r++) {
-            int ci = c + r * ldc, ei = r * NR;
-            for (int x = 0; x < cols; x++) {
-                float v = edge[ei + x];
-                C[ci + x] = beta == 0 ? v : Math.fma(C[ci + x], beta, v);
-            }
-        }
-    }
-
     /**
      * The MR x NR register block: C[c + r*ldc + x] = sum_k a[pa + k*MR + r] * b[pb + k*NR + x] (+ beta*C).
      * Written out for MR = 8 and NRV = 3 so that the 24 accumulators stay in registers.
@@ -544,6 +535,43 @@ public final class Gemm {
         c50.intoArray(c, p5); c51.intoArray(c, p5 + L); c52.intoArray(c, p5 + 2 * L);
         c60.intoArray(c, p6); c61.intoArray(c, p6 + L); c62.intoArray(c, p6 + 2 * L);
         c70.intoArray(c, p7); c71.intoArray(c, p7 + L); c72.intoArray(c, p7 + 2 * L);
+    }
+
+    /**
+     * One strip of an edge tile, {@code cols} <= L columns wide: C[c + r*ldc + x] = sum_k a[pa + k*MR + r] *
+     * b[pb + k*NR + x] (+ beta*C) for r < rows, x < cols, with the kernel's arithmetic. Eight accumulators:
+     * a 4-column edge costs a sixth of a full register block, and nothing goes through scratch.
+     */
+    private static void kernelStrip(int kc, float[] a, int pa, float[] b, int pb, float[] c, int pc, int ldc, float beta,
+                                    int rows, int cols) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
+        for (int k = 0; k < kc; k++) {
+            int ia = pa + k * MR;
+            FloatVector bv = FloatVector.fromArray(S, b, pb + k * NR);
+            c0 = FloatVector.broadcast(S, a[ia]).fma(bv, c0);
+            c1 = FloatVector.broadcast(S, a[ia + 1]).fma(bv, c1);
+            c2 = FloatVector.broadcast(S, a[ia + 2]).fma(bv, c2);
+            c3 = FloatVector.broadcast(S, a[ia + 3]).fma(bv, c3);
+            c4 = FloatVector.broadcast(S, a[ia + 4]).fma(bv, c4);
+            c5 = FloatVector.broadcast(S, a[ia + 5]).fma(bv, c5);
+            c6 = FloatVector.broadcast(S, a[ia + 6]).fma(bv, c6);
+            c7 = FloatVector.broadcast(S, a[ia + 7]).fma(bv, c7);
+        }
+        VectorMask<Float> m = S.indexInRange(0, cols);
+        boolean add = beta != 0;
+        FloatVector vb = FloatVector.broadcast(S, beta);
+        // Written out per row (no helper taking a vector, see kernel); rows past the matrix are not touched.
+        int p = pc;
+        if (add) c0 = FloatVector.fromArray(S, c, p, m).fma(vb, c0);
+        c0.intoArray(c, p, m);
+        if (rows > 1) { p += ldc; if (add) c1 = FloatVector.fromArray(S, c, p, m).fma(vb, c1); c1.intoArray(c, p, m); }
+        if (rows > 2) { p += ldc; if (add) c2 = FloatVector.fromArray(S, c, p, m).fma(vb, c2); c2.intoArray(c, p, m); }
+        if (rows > 3) { p += ldc; if (add) c3 = FloatVector.fromArray(S, c, p, m).fma(vb, c3); c3.intoArray(c, p, m); }
+        if (rows > 4) { p += ldc; if (add) c4 = FloatVector.fromArray(S, c, p, m).fma(vb, c4); c4.intoArray(c, p, m); }
+        if (rows > 5) { p += ldc; if (add) c5 = FloatVector.fromArray(S, c, p, m).fma(vb, c5); c5.intoArray(c, p, m); }
+        if (rows > 6) { p += ldc; if (add) c6 = FloatVector.fromArray(S, c, p, m).fma(vb, c6); c6.intoArray(c, p, m); }
+        if (rows > 7) { p += ldc; if (add) c7 = FloatVector.fromArray(S, c, p, m).fma(vb, c7); c7.intoArray(c, p, m); }
     }
 
     private static int ceilDiv(int a, int b) {
