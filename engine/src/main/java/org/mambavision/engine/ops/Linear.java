@@ -1,5 +1,6 @@
 package org.mambavision.engine.ops;
 
+import org.mambavision.engine.BufferPool;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -136,16 +137,22 @@ public final class Linear {
         else for (int b = 0; b < batch; b++) body.accept(b);
     }
 
-    /** acc[j] += sum_r g[r*cols + j]; each task owns a column range and walks the rows in order. */
+    /** Rows per partial sum of {@link #addColumnSums}: fixed, so the rounding does not depend on the thread count. */
+    private static final int SUM_ROWS = 512;
+
+    /**
+     * acc[j] += sum_r g[r*cols + j]: each task adds a block of SUM_ROWS rows into a partial row (vector adds
+     * along the row, the rows in order), and the partials are added to acc in block order.
+     */
     static void addColumnSums(float[] g, int rows, int cols, float[] acc) {
-        int grain = Math.max(16, (int) Math.min(cols, (1L << 16) / Math.max(1, rows)));
-        Parallel.forRange(cols, grain, (j0, j1) -> {
-            float[] s = new float[j1 - j0];
-            for (int r = 0; r < rows; r++) {
-                int o = r * cols + j0;
-                for (int j = 0; j < s.length; j++) s[j] += g[o + j];
-            }
-            for (int j = 0; j < s.length; j++) acc[j0 + j] += s[j];
+        int blocks = Math.max(1, Math.ceilDiv(rows, SUM_ROWS));
+        float[] part = BufferPool.temporary(blocks * cols);
+        Parallel.forEach(blocks, blk -> {
+            int r0 = blk * SUM_ROWS, r1 = Math.min(rows, r0 + SUM_ROWS), o = blk * cols;
+            java.util.Arrays.fill(part, o, o + cols, 0f);
+            for (int r = r0; r < r1; r++) VecMath.addInto(cols, g, r * cols, part, o);
         });
+        for (int blk = 0; blk < blocks; blk++) VecMath.addInto(cols, part, blk * cols, acc, 0);
+        BufferPool.release(part);
     }
 }

@@ -29,8 +29,8 @@ final class ConvBlock extends Module {
     }
 
     Tensor forward(Tensor input) {
-        Tensor x = Activations.geluTanh(norm1.forward(conv1.forward(input)));
-        x = norm2.forward(conv2.forward(x));
+        Tensor x = Activations.geluTanh(conv1.forwardWithBatchNorm(input, norm1));
+        x = conv2.forwardWithBatchNorm(x, norm2);
         return traced(Arith.add(input, DropPath.forward(x, dropPath, training(), sd.rngFor(2 * index))));
     }
 }
