@@ -2,7 +2,6 @@ package org.mambavision.engine.kernels;
 
 import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
 
@@ -24,8 +23,8 @@ import org.mambavision.engine.Parallel;
  *       reused. The four transpose cases differ only in the packing (contiguous copies, or 8 x 16
  *       in-register transposes), never in the micro-kernel.</li>
  *   <li>The micro-kernel keeps an MR x NR block of C (8 rows x 3 vectors) in registers and does one
- *       broadcast-FMA per accumulator per k; partial edge blocks are cut into one-vector strips with a
- *       masked store.</li>
+ *       broadcast-FMA per accumulator per k; partial edge blocks are cut into one-vector strips,
+ *       computed whole into scratch and merged.</li>
  *   <li>Problems under {@link #PARALLEL_FLOPS} run on the calling thread.</li>
  * </ul>
  * Block sizes can be overridden for tuning with -Dmv.gemm.kc / mc / tm / nc.
@@ -60,6 +59,9 @@ public final class Gemm {
     private static final class Workspace {
         final float[] a = new float[MC * KC];
         final float[] b = new float[KC * NC_MAX];
+        final float[] strip = new float[MR * L];
+        /** Densely transposed lines of a B panel before they are spread to its width. */
+        final float[] lines = new float[KC * 8];
     }
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
@@ -317,9 +319,10 @@ public final class Gemm {
                             }
                             kernel(kc, ap, i * kc, bp, j * kc, C, c, ldc, kernelBeta);
                         } else {
-                            // An edge tile: 16-column strips straight into C (masked, rows < MR not stored).
+                            // An edge tile: 16-column strips, each merged into C for the rows and columns that exist.
                             for (int x = 0; x < cols; x += L) {
-                                kernelStrip(kc, ap, i * kc, bp, j * kc + x, C, c + x, ldc, blockBeta, rows, Math.min(L, cols - x));
+                                kernelStrip(kc, ap, i * kc, bp, j * kc + x, w.strip);
+                                mergeStrip(w.strip, rows, Math.min(L, cols - x), C, c + x, ldc, blockBeta);
                             }
                             if (blockBias != null) blockBias.addTo(C, c, ldc, i0 + ib + i, rows, j0 + j, cols);
                         }
@@ -409,11 +412,38 @@ public final class Gemm {
     private static void transpose8(float[] src, int s0, int s1, int s2, int s3, int s4, int s5, int s6, int s7,
                                    int kc, float[] dst, int d, int dstStride) {
         int k = 0;
-        if (L == 16) {
-            // 8 rows x 16 k per step, transposed in registers by three rounds of two-vector permutes;
-            // each result vector holds two consecutive k of the eight rows.
-            boolean dense = dstStride == 8;
-            for (; k + 16 <= kc; k += 16) {
+        if (L == 16 && dstStride == 8) {
+            k = transposeDense(src, s0, s1, s2, s3, s4, s5, s6, s7, kc, dst, d);
+        } else if (L == 16) {
+            // Wider panels (B): transposed densely into scratch, then copied a line of 8 at a time.
+            float[] t = WORKSPACE.get().lines;
+            k = transposeDense(src, s0, s1, s2, s3, s4, s5, s6, s7, kc, t, 0);
+            for (int kk = 0; kk < k; kk++) System.arraycopy(t, kk * 8, dst, d + kk * dstStride, 8);
+        }
+        for (; k < kc; k++) {
+            int o = d + k * dstStride;
+            dst[o] = src[s0 + k];
+            dst[o + 1] = src[s1 + k];
+            dst[o + 2] = src[s2 + k];
+            dst[o + 3] = src[s3 + k];
+            dst[o + 4] = src[s4 + k];
+            dst[o + 5] = src[s5 + k];
+            dst[o + 6] = src[s6 + k];
+            dst[o + 7] = src[s7 + k];
+        }
+    }
+
+    /**
+     * The 16-k steps of {@link #transpose8} into an 8-wide panel; returns the first k not done. Eight rows x
+     * 16 k per step, transposed in registers by three rounds of two-vector permutes: each result vector t_i
+     * holds k + 2i (lanes 0-7) and k + 2i + 1 (lanes 8-15) of the eight rows. Kept to this one job: a method
+     * too large for C1's tier-3 compile (as one with strided masked stores as well was) is never compiled by
+     * C2 either, and in C1 vector operations are plain calls on boxed vectors.
+     */
+    private static int transposeDense(float[] src, int s0, int s1, int s2, int s3, int s4, int s5, int s6, int s7,
+                                      int kc, float[] dst, int d) {
+        int k = 0;
+        for (; k + 16 <= kc; k += 16) {
                 FloatVector r0 = FloatVector.fromArray(S, src, s0 + k), r1 = FloatVector.fromArray(S, src, s1 + k);
                 FloatVector r2 = FloatVector.fromArray(S, src, s2 + k), r3 = FloatVector.fromArray(S, src, s3 + k);
                 FloatVector r4 = FloatVector.fromArray(S, src, s4 + k), r5 = FloatVector.fromArray(S, src, s5 + k);
@@ -430,36 +460,12 @@ public final class Gemm {
                 FloatVector t2 = ZIP4_LO.selectFrom(b1, b5), t3 = ZIP4_HI.selectFrom(b1, b5);
                 FloatVector t4 = ZIP4_LO.selectFrom(b2, b6), t5 = ZIP4_HI.selectFrom(b2, b6);
                 FloatVector t6 = ZIP4_LO.selectFrom(b3, b7), t7 = ZIP4_HI.selectFrom(b3, b7);
-                // Vector t_i holds k + 2i (lanes 0-7) and k + 2i + 1 (lanes 8-15). Stores are written out
-                // rather than in a helper taking a vector: a helper C2 does not inline boxes its argument.
-                int o = d + k * dstStride;
-                if (dense) {
-                    t0.intoArray(dst, o); t1.intoArray(dst, o + 16); t2.intoArray(dst, o + 32); t3.intoArray(dst, o + 48);
-                    t4.intoArray(dst, o + 64); t5.intoArray(dst, o + 80); t6.intoArray(dst, o + 96); t7.intoArray(dst, o + 112);
-                } else {
-                    int st = dstStride, hi = dstStride - 8;
-                    t0.intoArray(dst, o, LOW_HALF); t0.intoArray(dst, o + hi, HIGH_HALF);
-                    t1.intoArray(dst, o + 2 * st, LOW_HALF); t1.intoArray(dst, o + 2 * st + hi, HIGH_HALF);
-                    t2.intoArray(dst, o + 4 * st, LOW_HALF); t2.intoArray(dst, o + 4 * st + hi, HIGH_HALF);
-                    t3.intoArray(dst, o + 6 * st, LOW_HALF); t3.intoArray(dst, o + 6 * st + hi, HIGH_HALF);
-                    t4.intoArray(dst, o + 8 * st, LOW_HALF); t4.intoArray(dst, o + 8 * st + hi, HIGH_HALF);
-                    t5.intoArray(dst, o + 10 * st, LOW_HALF); t5.intoArray(dst, o + 10 * st + hi, HIGH_HALF);
-                    t6.intoArray(dst, o + 12 * st, LOW_HALF); t6.intoArray(dst, o + 12 * st + hi, HIGH_HALF);
-                    t7.intoArray(dst, o + 14 * st, LOW_HALF); t7.intoArray(dst, o + 14 * st + hi, HIGH_HALF);
-                }
-            }
+            // Stores written out: a helper taking a vector that C2 does not inline boxes its argument.
+            int o = d + k * 8;
+            t0.intoArray(dst, o); t1.intoArray(dst, o + 16); t2.intoArray(dst, o + 32); t3.intoArray(dst, o + 48);
+            t4.intoArray(dst, o + 64); t5.intoArray(dst, o + 80); t6.intoArray(dst, o + 96); t7.intoArray(dst, o + 112);
         }
-        for (; k < kc; k++) {
-            int o = d + k * dstStride;
-            dst[o] = src[s0 + k];
-            dst[o + 1] = src[s1 + k];
-            dst[o + 2] = src[s2 + k];
-            dst[o + 3] = src[s3 + k];
-            dst[o + 4] = src[s4 + k];
-            dst[o + 5] = src[s5 + k];
-            dst[o + 6] = src[s6 + k];
-            dst[o + 7] = src[s7 + k];
-        }
+        return k;
     }
 
     /**
@@ -479,8 +485,6 @@ public final class Gemm {
     private static final FloatVector ZIP1_LO = L == 16 ? zipIndex(1, false) : null, ZIP1_HI = L == 16 ? zipIndex(1, true) : null;
     private static final FloatVector ZIP2_LO = L == 16 ? zipIndex(2, false) : null, ZIP2_HI = L == 16 ? zipIndex(2, true) : null;
     private static final FloatVector ZIP4_LO = L == 16 ? zipIndex(4, false) : null, ZIP4_HI = L == 16 ? zipIndex(4, true) : null;
-    private static final VectorMask<Float> LOW_HALF = VectorMask.fromLong(S, (1L << (L / 2)) - 1);
-    private static final VectorMask<Float> HIGH_HALF = LOW_HALF.not();
 
     /**
      * The MR x NR register block: C[c + r*ldc + x] = sum_k a[pa + k*MR + r] * b[pb + k*NR + x] (+ beta*C).
@@ -539,11 +543,12 @@ public final class Gemm {
 
     /**
      * One strip of an edge tile, {@code cols} <= L columns wide: C[c + r*ldc + x] = sum_k a[pa + k*MR + r] *
-     * b[pb + k*NR + x] (+ beta*C) for r < rows, x < cols, with the kernel's arithmetic. Eight accumulators:
-     * a 4-column edge costs a sixth of a full register block, and nothing goes through scratch.
+     * b[pb + k*NR + x] (+ beta*C) for r < rows, x < cols, with the kernel's arithmetic. Eight accumulators
+     * (a 4-column edge costs a sixth of a full register block), stored whole into {@code scratch} (8 x L)
+     * and merged into C by {@link #mergeStrip}. Kept free of masks and branches: C1 runs out of virtual
+     * registers on a masked version, and a method C1 cannot compile may never reach C2.
      */
-    private static void kernelStrip(int kc, float[] a, int pa, float[] b, int pb, float[] c, int pc, int ldc, float beta,
-                                    int rows, int cols) {
+    private static void kernelStrip(int kc, float[] a, int pa, float[] b, int pb, float[] scratch) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
         for (int k = 0; k < kc; k++) {
@@ -558,20 +563,20 @@ public final class Gemm {
             c6 = FloatVector.broadcast(S, a[ia + 6]).fma(bv, c6);
             c7 = FloatVector.broadcast(S, a[ia + 7]).fma(bv, c7);
         }
-        VectorMask<Float> m = S.indexInRange(0, cols);
-        boolean add = beta != 0;
-        FloatVector vb = FloatVector.broadcast(S, beta);
-        // Written out per row (no helper taking a vector, see kernel); rows past the matrix are not touched.
-        int p = pc;
-        if (add) c0 = FloatVector.fromArray(S, c, p, m).fma(vb, c0);
-        c0.intoArray(c, p, m);
-        if (rows > 1) { p += ldc; if (add) c1 = FloatVector.fromArray(S, c, p, m).fma(vb, c1); c1.intoArray(c, p, m); }
-        if (rows > 2) { p += ldc; if (add) c2 = FloatVector.fromArray(S, c, p, m).fma(vb, c2); c2.intoArray(c, p, m); }
-        if (rows > 3) { p += ldc; if (add) c3 = FloatVector.fromArray(S, c, p, m).fma(vb, c3); c3.intoArray(c, p, m); }
-        if (rows > 4) { p += ldc; if (add) c4 = FloatVector.fromArray(S, c, p, m).fma(vb, c4); c4.intoArray(c, p, m); }
-        if (rows > 5) { p += ldc; if (add) c5 = FloatVector.fromArray(S, c, p, m).fma(vb, c5); c5.intoArray(c, p, m); }
-        if (rows > 6) { p += ldc; if (add) c6 = FloatVector.fromArray(S, c, p, m).fma(vb, c6); c6.intoArray(c, p, m); }
-        if (rows > 7) { p += ldc; if (add) c7 = FloatVector.fromArray(S, c, p, m).fma(vb, c7); c7.intoArray(c, p, m); }
+        c0.intoArray(scratch, 0); c1.intoArray(scratch, L); c2.intoArray(scratch, 2 * L); c3.intoArray(scratch, 3 * L);
+        c4.intoArray(scratch, 4 * L); c5.intoArray(scratch, 5 * L); c6.intoArray(scratch, 6 * L); c7.intoArray(scratch, 7 * L);
+    }
+
+    /** C[c + r*ldc + x] = scratch[r*L + x] (+ beta*C, as the kernel rounds it) for r < rows, x < cols. */
+    private static void mergeStrip(float[] scratch, int rows, int cols, float[] C, int c, int ldc, float beta) {
+        for (int r = 0; r < rows; r++) {
+            int ci = c + r * ldc, si = r * L;
+            if (beta == 0) {
+                System.arraycopy(scratch, si, C, ci, cols);
+            } else {
+                for (int x = 0; x < cols; x++) C[ci + x] = Math.fma(C[ci + x], beta, scratch[si + x]);
+            }
+        }
     }
 
     private static int ceilDiv(int a, int b) {

@@ -393,6 +393,36 @@ public final class VecMath {
         return m + (float) Math.log(s);
     }
 
+    /**
+     * In place: a[off..off+n) = softmax(scale * a[off..off+n)), stable; returns the log-sum-exp of the scaled
+     * row. The scale is folded into the exponent (no pass of its own). Every pass is one loop of masked
+     * vectors (attention rows of 196 or 49 scores end in a partial one): a single call site of {@link #exp},
+     * so that the method stays small enough for C2 to compile where it is inlined.
+     */
+    public static float softmaxScaled(float[] a, int off, int n, float scale) {
+        FloatVector vm = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < n; i += S.length()) {
+            VectorMask<Float> in = S.indexInRange(i, n);
+            vm = vm.max(FloatVector.fromArray(S, a, off + i, in).mul(scale).blend(Float.NEGATIVE_INFINITY, in.not()));
+        }
+        float m = vm.reduceLanes(VectorOperators.MAX);
+        if (m == Float.NEGATIVE_INFINITY) m = 0; // all -inf: 0 / 0 gives NaN, as PyTorch does
+        FloatVector negM = FloatVector.broadcast(S, -m), vs = FloatVector.broadcast(S, scale), acc = FloatVector.zero(S);
+        for (int i = 0; i < n; i += S.length()) {
+            VectorMask<Float> in = S.indexInRange(i, n);
+            FloatVector e = exp(FloatVector.fromArray(S, a, off + i, in).fma(vs, negM)).blend(0f, in.not());
+            e.intoArray(a, off + i, in);
+            acc = acc.add(e);
+        }
+        double sum = sumLanes(acc);
+        float inv = (float) (1.0 / sum);
+        for (int i = 0; i < n; i += S.length()) {
+            VectorMask<Float> in = S.indexInRange(i, n);
+            FloatVector.fromArray(S, a, off + i, in).mul(inv).intoArray(a, off + i, in);
+        }
+        return m + (float) Math.log(sum);
+    }
+
     /** log(sum(exp(a[off..off+n)))), stable; {@code scratch} receives the shifted exponentials. */
     public static float logSumExp(float[] a, int off, int n, float[] scratch) {
         float m = max(a, off, n);

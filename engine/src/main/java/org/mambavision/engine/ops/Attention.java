@@ -110,8 +110,7 @@ public final class Attention {
             Gemm.sgemm(false, true, rows, n, hd, q, L.qBase + in + i0 * L.inRow, L.inRow,
                     k, L.kBase + in, L.inRow, 0f, s, 0, n);
             for (int r = 0; r < rows; r++) {
-                VecMath.scaleInPlace(s, r * n, n, scale);
-                float l = VecMath.softmaxInPlace(s, r * n, n);
+                float l = VecMath.softmaxScaled(s, r * n, n, scale);
                 if (lse != null) lse[head * n + i0 + r] = l;
             }
             Gemm.sgemm(false, false, rows, hd, n, s, 0, n, v, L.vBase + in, L.inRow, 0f,
@@ -161,8 +160,9 @@ public final class Attention {
     /** p = exp(s * scale - lse) over one row, in place. */
     private static void probabilitiesFromScores(float[] p, int off, int n, float scale, float lse) {
         int j = 0, bound = S.loopBound(n);
+        FloatVector negLse = FloatVector.broadcast(S, -lse), vs = FloatVector.broadcast(S, scale);
         for (; j < bound; j += S.length()) {
-            VecMath.exp(FloatVector.fromArray(S, p, off + j).mul(scale).sub(lse)).intoArray(p, off + j);
+            VecMath.exp(FloatVector.fromArray(S, p, off + j).fma(vs, negLse)).intoArray(p, off + j);
         }
         for (; j < n; j++) p[off + j] = VecMath.exp(p[off + j] * scale - lse);
     }

@@ -42,7 +42,7 @@ public final class PointwisePerfMain {
             fwdBwd("softmax", x, () -> Softmax.forward(x));
         }
         if (only.isEmpty() || only.contains("attn")) {
-            for (int[] sh : new int[][] {{128, 8, 49, 40}, {32, 16, 49, 40}}) {
+            for (int[] sh : new int[][] {{128, 8, 49, 40}, {32, 16, 49, 40}, {32, 6, 196, 32}}) {
                 Tensor q = Tensor.randn(rng, 1f, sh), k = Tensor.randn(rng, 1f, sh), v = Tensor.randn(rng, 1f, sh);
                 fwdBwd("attention", q, () -> Attention.forward(q, k, v, 0.158f), k, v);
             }
