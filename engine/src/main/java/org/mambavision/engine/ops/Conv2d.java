@@ -10,14 +10,20 @@ import org.mambavision.engine.kernels.Gemm;
  * 2-D convolution on NCHW tensors with zero padding: weight (Cout, Cin, kh, kw), optional bias (Cout);
  * output size floor((H + 2p - kh) / s) + 1.
  *
- * <p>General path: the output of each image is cut into blocks of whole output rows; a task builds
- * the im2col block (k x cols, in a reusable per-thread buffer) and multiplies it with the weight
- * (Cout x k) straight into the output. Tasks write disjoint outputs. 1x1 stride 1 convolutions use
- * the input itself as the im2col matrix. Non-overlapping patch convolutions (kernel == stride, no
- * padding, e.g. 16x16 stride 16) permute the input into a patch matrix and run one GEMM for the batch.
- * Kernels larger than 1x1 with padding below the kernel size skip im2col: see {@link DirectConv}.
- * Backward: bias by per-channel sums; weight by GEMMs against the im2col blocks, reduced over
- * per-task partials in task order; input by GEMM into an im2col-shaped gradient and col2im.
+ * <p>Paths, by geometry:
+ * <ul>
+ *   <li>Kernels larger than 1x1 with padding below the kernel size (the 3x3 convolutions of the models):
+ *       no im2col matrix, see {@link DirectConv}; forward and weight gradient for any stride, the input
+ *       gradient there for stride 1.</li>
+ *   <li>Non-overlapping patches (kernel == stride, no padding, e.g. 16x16 stride 16): the input is
+ *       permuted into a patch matrix and one GEMM runs for the batch.</li>
+ *   <li>Everything else, and the input gradient of strided kernels: the output of each image is cut into
+ *       blocks of whole output rows; a task builds the im2col block (k x cols, in a reusable per-thread
+ *       buffer) and multiplies it with the weight (Cout x k) straight into the output; 1x1 stride 1 uses
+ *       the input itself as the im2col matrix. Backward: weight by GEMMs against the im2col blocks, reduced
+ *       over per-task partials in task order; input by GEMM into an im2col-shaped gradient and col2im.</li>
+ * </ul>
+ * The bias gradient is a per-channel sum.
  * Everything is deterministic for a fixed thread count.
  */
 public final class Conv2d {
