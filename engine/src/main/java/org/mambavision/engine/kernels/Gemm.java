@@ -23,8 +23,8 @@ import org.mambavision.engine.Parallel;
  *       reused. The four transpose cases differ only in the packing (contiguous copies, or 8 x 16
  *       in-register transposes), never in the micro-kernel.</li>
  *   <li>The micro-kernel keeps an MR x NR block of C (8 rows x 3 vectors) in registers and does one
- *       broadcast-FMA per accumulator per k; partial edge blocks are cut into one-vector strips,
- *       computed whole into scratch and merged.</li>
+ *       broadcast-FMA per accumulator per k; a partial block goes through scratch and is merged: a row
+ *       edge as a full block, a column edge as one-vector strips.</li>
  *   <li>Problems under {@link #PARALLEL_FLOPS} run on the calling thread.</li>
  * </ul>
  * Block sizes can be overridden for tuning with -Dmv.gemm.kc / mc / tm / nc.
@@ -59,7 +59,8 @@ public final class Gemm {
     private static final class Workspace {
         final float[] a = new float[MC * KC];
         final float[] b = new float[KC * NC_MAX];
-        final float[] strip = new float[MR * L];
+        /** An edge tile's register block (MR x NR) or strip (MR x L) before it is merged into C. */
+        final float[] edge = new float[MR * NR];
         /** Densely transposed lines of a B panel before they are spread to its width. */
         final float[] lines = new float[KC * 8];
     }
@@ -319,10 +320,16 @@ public final class Gemm {
                             }
                             kernel(kc, ap, i * kc, bp, j * kc, C, c, ldc, kernelBeta);
                         } else {
-                            // An edge tile: 16-column strips, each merged into C for the rows and columns that exist.
-                            for (int x = 0; x < cols; x += L) {
-                                kernelStrip(kc, ap, i * kc, bp, j * kc + x, w.strip);
-                                mergeStrip(w.strip, rows, Math.min(L, cols - x), C, c + x, ldc, blockBeta);
+                            if (cols == NR) {
+                                // A row edge: the full register block (its loads serve three vectors), rows kept.
+                                kernel(kc, ap, i * kc, bp, j * kc, w.edge, 0, NR, 0f);
+                                mergeEdge(w.edge, NR, rows, cols, C, c, ldc, blockBeta);
+                            } else {
+                                // A column edge: 16-column strips, computing only the vectors that exist.
+                                for (int x = 0; x < cols; x += L) {
+                                    kernelStrip(kc, ap, i * kc, bp, j * kc + x, w.edge);
+                                    mergeEdge(w.edge, L, rows, Math.min(L, cols - x), C, c + x, ldc, blockBeta);
+                                }
                             }
                             if (blockBias != null) blockBias.addTo(C, c, ldc, i0 + ib + i, rows, j0 + j, cols);
                         }
@@ -545,7 +552,7 @@ public final class Gemm {
      * One strip of an edge tile, {@code cols} <= L columns wide: C[c + r*ldc + x] = sum_k a[pa + k*MR + r] *
      * b[pb + k*NR + x] (+ beta*C) for r < rows, x < cols, with the kernel's arithmetic. Eight accumulators
      * (a 4-column edge costs a sixth of a full register block), stored whole into {@code scratch} (8 x L)
-     * and merged into C by {@link #mergeStrip}. Kept free of masks and branches: C1 runs out of virtual
+     * and merged into C by {@link #mergeEdge}. Kept free of masks and branches: C1 runs out of virtual
      * registers on a masked version, and a method C1 cannot compile may never reach C2.
      */
     private static void kernelStrip(int kc, float[] a, int pa, float[] b, int pb, float[] scratch) {
@@ -567,10 +574,10 @@ public final class Gemm {
         c4.intoArray(scratch, 4 * L); c5.intoArray(scratch, 5 * L); c6.intoArray(scratch, 6 * L); c7.intoArray(scratch, 7 * L);
     }
 
-    /** C[c + r*ldc + x] = scratch[r*L + x] (+ beta*C, as the kernel rounds it) for r < rows, x < cols. */
-    private static void mergeStrip(float[] scratch, int rows, int cols, float[] C, int c, int ldc, float beta) {
+    /** C[c + r*ldc + x] = scratch[r*ld + x] (+ beta*C, as the kernel rounds it) for r < rows, x < cols. */
+    private static void mergeEdge(float[] scratch, int ld, int rows, int cols, float[] C, int c, int ldc, float beta) {
         for (int r = 0; r < rows; r++) {
-            int ci = c + r * ldc, si = r * L;
+            int ci = c + r * ldc, si = r * ld;
             if (beta == 0) {
                 System.arraycopy(scratch, si, C, ci, cols);
             } else {
