@@ -347,6 +347,18 @@ public final class Gemm {
                                   float[] dst, int d) {
         if (count == width && strideX == 1) {
             copyRows(src, s, strideK, kc, width, dst, d);
+        } else if (count == width && strideK == 1 && width % Transpose16.SIZE == 0 && Transpose16.AVAILABLE) {
+            // B panels of a transposed operand (weights stored out x in): 16 x 16 register transposes,
+            // whole vectors stored at the panel's width.
+            int k16 = kc - kc % Transpose16.SIZE;
+            for (int x = 0; x < width; x += Transpose16.SIZE) {
+                for (int k = 0; k < k16; k += Transpose16.SIZE) {
+                    Transpose16.tile(src, s + x * strideX + k, strideX, dst, d + k * width + x, width);
+                }
+            }
+            for (int k = k16; k < kc; k++) {
+                for (int x = 0; x < width; x++) dst[d + k * width + x] = src[s + k + x * strideX];
+            }
         } else if (count == width && strideK == 1 && width % 8 == 0) {
             for (int x = 0; x < width; x += 8) transpose8(src, s + x * strideX, strideX, kc, dst, d + x, width);
         } else {
