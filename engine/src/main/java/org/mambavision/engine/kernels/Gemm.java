@@ -434,7 +434,8 @@ public final class Gemm {
         if (L == 16 && dstStride == 8) {
             k = transposeDense(src, s0, s1, s2, s3, s4, s5, s6, s7, kc, dst, d);
         } else if (L == 16) {
-            // Wider panels (B): transposed densely into scratch, then copied a line of 8 at a time.
+            // Wider panels (gathered B lines, see packGatheredT): transposed densely into scratch, then copied a
+            // line of 8 at a time.
             float[] t = WORKSPACE.get().lines;
             k = transposeDense(src, s0, s1, s2, s3, s4, s5, s6, s7, kc, t, 0);
             for (int kk = 0; kk < k; kk++) System.arraycopy(t, kk * 8, dst, d + kk * dstStride, 8);

@@ -53,9 +53,10 @@ public final class Linear {
      * [r0, r1) (and bias entries): per batch element b, with X_b the (L, in) token matrix and
      * Y_b = X_b W[r0:r1]^T + bias[r0:r1] of shape (L, n = r1 - r0).
      * x is stored (B, L, in), or (B, in, L) when {@code xChannelsFirst}; y is (B, L, n), or (B, n, L)
-     * when {@code yChannelsFirst}. The layout change is folded into the GEMM's transpose flags, so a
-     * transpose + linear + split costs no copies (Mamba's channels-first conv/scan between token-major
-     * projections). The weight gradient of rows [r0, r1) is accumulated; several calls may share one weight.
+     * when {@code yChannelsFirst}. The layout change is folded into the GEMMs' transpose flags (one GEMM per
+     * batch element), so a transpose + linear + split costs no copies (Mamba's channels-first conv/scan between
+     * token-major projections); token-major in and channels-first out with several batch elements is instead one
+     * GEMM over all tokens and a transposing copy (faster than products of L columns). The weight gradient of rows [r0, r1) is accumulated; several calls may share one weight.
      */
     public static Tensor forwardLayout(Tensor x, boolean xChannelsFirst, Tensor weight, int r0, int r1, Tensor bias,
                                        boolean yChannelsFirst) {
@@ -144,8 +145,9 @@ public final class Linear {
     /**
      * Token-major x to channels-first y as one product over all batch * L tokens, then a transposing copy:
      * per-batch products have only L (196, 49) columns and run at a fraction of the GEMM's speed (MambaVision-T's
-     * level-3 in_proj: 9.5 -> 5.8 ms at batch 32). Each output element is the same sum in the same order as per
-     * batch (fma is symmetric in its factors). The reverse change (channels-first in) stays per batch: there the
+     * level-3 in_proj: 9.5 -> 5 ms at batch 32). Each output element is the same sum in the same order as per
+     * batch (fma is symmetric in its factors), unless a per-batch product would have split a long K (in >= 2048
+     * with a small n * L). The reverse change (channels-first in) stays per batch: there the
      * transposed operand packs as cheaply as a plain one, and a transposing copy first measured slower.
      */
     private static void forwardToChannelsFirst(int batch, int L, int in, int n, float[] X, float[] W, int wOff,
