@@ -204,12 +204,15 @@ final class DirectConv {
                 int n0 = q * lay.group(), count = lay.count(g, q), cols = lay.cols(count);
                 float[] xp = scratch(0, lay.floats(g)), gg = scratch(1, cout * cols);
                 lay.fill(g, x, n0, count, xp);
-                Arrays.fill(gg, 0, cout * cols, 0f);
                 for (int co = 0; co < cout; co++) {
                     for (int i = 0; i < count; i++) {
+                        int base = co * cols + i * lay.slot();
                         for (int y = 0; y < hout; y++) {
-                            System.arraycopy(gout, ((n0 + i) * cout + co) * plane + y * wout, gg, co * cols + i * lay.slot() + y * wg, wout);
+                            int row = base + y * wg;
+                            System.arraycopy(gout, ((n0 + i) * cout + co) * plane + y * wout, gg, row, wout);
+                            Arrays.fill(gg, row + wout, row + wg, 0f); // the grid's extra columns
                         }
+                        Arrays.fill(gg, base + hout * wg, base + lay.slot(), 0f); // the slot's rows past the output
                     }
                 }
                 Gemm.sgemmGatheredB(false, true, cout, k, cols, gg, 0, cols, xp, rows, 1f, null, acc, 0, k);
