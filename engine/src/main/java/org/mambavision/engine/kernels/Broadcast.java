@@ -15,6 +15,7 @@ import org.mambavision.engine.Parallel;
  * innermost merged dimension is then a vector loop, the outer ones an index over rows.
  */
 public final class Broadcast {
+    static { JitInlining.install(); } // vector helpers inlined by C2, see there
     private static final VectorSpecies<Float> S = VecMath.S;
     private static final int GRAIN = 16384;
 

@@ -30,6 +30,7 @@ import org.mambavision.engine.Parallel;
  * Block sizes can be overridden for tuning with -Dmv.gemm.kc / mc / tm / nc / splitTile.
  */
 public final class Gemm {
+    static { JitInlining.install(); } // vector helpers inlined by C2, see there
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> S8 = FloatVector.SPECIES_256;
     private static final int L = S.length();
@@ -413,15 +414,21 @@ public final class Gemm {
 
     /** dst[d + k*width + x] = src[s + k*ld + x]: a panel whose lines are already contiguous. */
     private static void copyRows(float[] src, int s, int ld, int kc, int width, float[] dst, int d) {
-        if (width == MR && S8.length() == MR) {
-            for (int k = 0; k < kc; k++) FloatVector.fromArray(S8, src, s + k * ld).intoArray(dst, d + k * MR);
-        } else if (width % L == 0) {
-            for (int k = 0; k < kc; k++) {
-                int si = s + k * ld, di = d + k * width;
-                for (int x = 0; x < width; x += L) FloatVector.fromArray(S, src, si + x).intoArray(dst, di + x);
-            }
-        } else {
-            for (int k = 0; k < kc; k++) System.arraycopy(src, s + k * ld, dst, d + k * width, width);
+        // One small method per case: a vector loop that shares a compile with the others has been seen
+        // compiled with its loads and stores left as calls on boxed vectors (allocating at every row).
+        if (width == MR && S8.length() == MR) copyRows8(src, s, ld, kc, dst, d);
+        else if (width % L == 0) copyRowsVectors(src, s, ld, kc, width, dst, d);
+        else for (int k = 0; k < kc; k++) System.arraycopy(src, s + k * ld, dst, d + k * width, width);
+    }
+
+    private static void copyRows8(float[] src, int s, int ld, int kc, float[] dst, int d) {
+        for (int k = 0; k < kc; k++) FloatVector.fromArray(S8, src, s + k * ld).intoArray(dst, d + k * MR);
+    }
+
+    private static void copyRowsVectors(float[] src, int s, int ld, int kc, int width, float[] dst, int d) {
+        for (int k = 0; k < kc; k++) {
+            int si = s + k * ld, di = d + k * width;
+            for (int x = 0; x < width; x += L) FloatVector.fromArray(S, src, si + x).intoArray(dst, di + x);
         }
     }
 

@@ -28,6 +28,7 @@ import jdk.incubator.vector.VectorSpecies;
  * pieces about 1 ulp (2e-8 absolute measured against mpmath).
  */
 public final class VecMath {
+    static { JitInlining.install(); } // vector helpers inlined by C2, see there
     public static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final float ERF_SPLIT = 0.927734375f;
 
@@ -394,33 +395,37 @@ public final class VecMath {
     }
 
     /**
-     * In place: a[off..off+n) = softmax(scale * a[off..off+n)), stable; returns the log-sum-exp of the scaled
-     * row. The scale is folded into the exponent (no pass of its own). Every pass is one loop of masked
-     * vectors (attention rows of 196 or 49 scores end in a partial one): a single call site of {@link #exp},
-     * so that the method stays small enough for C2 to compile where it is inlined.
+     * In place: a[off..off+n) = softmax(scale * a[off..off+n)) for a positive scale, stable; returns the
+     * log-sum-exp of the scaled row. The scale is folded into the exponent (no pass of its own), and the
+     * maximum of the scaled row is the scaled maximum (rounding is monotonic). Full vectors, then a scalar
+     * tail with the bit-identical scalar exp: masked loops here were compiled with boxed vectors (an
+     * allocation per vector, and 20-60x slower at times).
      */
     public static float softmaxScaled(float[] a, int off, int n, float scale) {
-        FloatVector vm = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int i = 0; i < n; i += S.length()) {
-            VectorMask<Float> in = S.indexInRange(i, n);
-            vm = vm.max(FloatVector.fromArray(S, a, off + i, in).mul(scale).blend(Float.NEGATIVE_INFINITY, in.not()));
-        }
-        float m = vm.reduceLanes(VectorOperators.MAX);
+        if (!(scale > 0)) throw new IllegalArgumentException("softmaxScaled needs a positive scale, got " + scale);
+        float m = max(a, off, n) * scale;
         if (m == Float.NEGATIVE_INFINITY) m = 0; // all -inf: 0 / 0 gives NaN, as PyTorch does
+        double sum = expScaledShifted(a, off, n, scale, m);
+        scaleInPlace(a, off, n, (float) (1.0 / sum));
+        return m + (float) Math.log(sum);
+    }
+
+    /** In place: a = exp(scale * a - m), one fused multiply-add per element; returns the sum. */
+    private static double expScaledShifted(float[] a, int off, int n, float scale, float m) {
+        int i = 0, bound = S.loopBound(n);
         FloatVector negM = FloatVector.broadcast(S, -m), vs = FloatVector.broadcast(S, scale), acc = FloatVector.zero(S);
-        for (int i = 0; i < n; i += S.length()) {
-            VectorMask<Float> in = S.indexInRange(i, n);
-            FloatVector e = exp(FloatVector.fromArray(S, a, off + i, in).fma(vs, negM)).blend(0f, in.not());
-            e.intoArray(a, off + i, in);
+        for (; i < bound; i += S.length()) {
+            FloatVector e = exp(FloatVector.fromArray(S, a, off + i).fma(vs, negM));
+            e.intoArray(a, off + i);
             acc = acc.add(e);
         }
         double sum = sumLanes(acc);
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < n; i += S.length()) {
-            VectorMask<Float> in = S.indexInRange(i, n);
-            FloatVector.fromArray(S, a, off + i, in).mul(inv).intoArray(a, off + i, in);
+        for (; i < n; i++) {
+            float e = exp(Math.fma(a[off + i], scale, -m));
+            a[off + i] = e;
+            sum += e;
         }
-        return m + (float) Math.log(sum);
+        return sum;
     }
 
     /** log(sum(exp(a[off..off+n)))), stable; {@code scratch} receives the shifted exponentials. */

@@ -21,6 +21,7 @@ import org.mambavision.engine.kernels.VecMath;
  * vector, so a value gives the same bits wherever it sits.
  */
 public final class Activations {
+    static { org.mambavision.engine.kernels.JitInlining.install(); } // vector helpers inlined by C2, see there
     private static final VectorSpecies<Float> S = VecMath.S;
     private static final int V = S.length();
     /** Elements per task; below this a tensor stays on the calling thread. */

@@ -39,6 +39,7 @@ import org.mambavision.engine.kernels.VecMath;
  * and do not depend on the thread count (the task split does not either).
  */
 public final class SelectiveScan {
+    static { org.mambavision.engine.kernels.JitInlining.install(); } // vector helpers inlined by C2, see there
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
     private static final float LOG2E = 1.4426950408889634f;
