@@ -42,7 +42,7 @@ public final class InferCommand implements Callable<Integer> {
             throw new UserError(input + ": 'input' has shape " + x.shapeString() + ", expected (N, " + m.inChans() + ", H, W)");
         }
         Map<String, Tensor> out = new LinkedHashMap<>();
-        m.train(false);
+        m.freezeForInference();
         try (var g = Tape.noGrad()) {
             Features f = m.forwardFeatures(x);
             out.put("logits", m.head(f.pooled()));

@@ -26,7 +26,7 @@ final class ModelBenchmarks {
         SplittableRandom rng = new SplittableRandom(7);
         Tensor x = Tensor.randn(rng, 1f, batch, m.inChans(), s.height(), s.width());
         Tensor x1 = Tensor.randn(rng, 1f, 1, m.inChans(), s.height(), s.width());
-        m.train(false);
+        m.freezeForInference(); // as Predictor and infer run it
         try (var g = Tape.noGrad()) {
             double t = Timing.medianSeconds(2, 5.0, runs, () -> pooled(() -> m.forward(x)));
             emit.accept(new BenchRow("model_infer", shape, batch / t, "images/s"));

@@ -34,6 +34,12 @@ public interface VisionModel {
 
     void train(boolean on);
 
+    /** Eval mode with weights prepared once for inference (same results, faster at small batches); see Module. */
+    void freezeForInference();
+
+    /** Ends {@link #freezeForInference()}; train(true) and loading weights do too. */
+    void unfreeze();
+
     boolean training();
 
     /** Drop-path randomness, for exact resume. */

@@ -70,6 +70,7 @@ public final class Weights {
         if (strict && !probe.clean()) {
             throw new IllegalArgumentException("weights do not match " + model.name() + ": " + probe.describe());
         }
+        model.unfreeze(); // packed copies of the old weights must not outlive them
         int loaded = 0;
         Set<String> bad = new LinkedHashSet<>();
         for (String m : mismatched) bad.add(m.substring(0, m.indexOf(' ')));

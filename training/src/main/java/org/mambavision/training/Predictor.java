@@ -49,7 +49,7 @@ public final class Predictor {
         this.classNames = classNames;
         this.imgSize = model.defaultImgSize();
         this.runEval = runEval;
-        model.train(false);
+        model.freezeForInference(); // eval mode, weights packed once (the model is read-only here)
     }
 
     /**

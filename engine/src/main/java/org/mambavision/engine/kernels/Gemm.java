@@ -78,7 +78,7 @@ public final class Gemm {
     public static void sgemm(boolean transA, boolean transB, int M, int N, int K,
                              float[] A, int offA, int lda, float[] B, int offB, int ldb,
                              float beta, float[] C, int offC, int ldc) {
-        run(transA, transB, M, N, K, A, offA, lda, B, null, offB, ldb, beta, null, C, offC, ldc);
+        run(transA, transB, M, N, K, A, offA, lda, B, null, offB, ldb, beta, null, C, offC, ldc, null, null);
     }
 
     /**
@@ -90,7 +90,7 @@ public final class Gemm {
     public static void sgemmBias(boolean transA, boolean transB, int M, int N, int K,
                                  float[] A, int offA, int lda, float[] B, int offB, int ldb,
                                  Bias bias, float[] C, int offC, int ldc) {
-        run(transA, transB, M, N, K, A, offA, lda, B, null, offB, ldb, 0f, bias, C, offC, ldc);
+        run(transA, transB, M, N, K, A, offA, lda, B, null, offB, ldb, 0f, bias, C, offC, ldc, null, null);
     }
 
     /**
@@ -105,7 +105,78 @@ public final class Gemm {
         if (bRows.length < (transB ? N : K)) {
             throw new IllegalArgumentException("sgemmGatheredB: " + bRows.length + " line offsets for " + (transB ? "N " + N : "K " + K));
         }
-        run(transA, transB, M, N, K, A, offA, lda, B, bRows, 0, 0, beta, bias, C, offC, ldc);
+        run(transA, transB, M, N, K, A, offA, lda, B, bRows, 0, 0, beta, bias, C, offC, ldc, null, null);
+    }
+
+    /**
+     * op(B) packed once into the panels the kernel reads (K x N, blocks of KC rows, NR-column panels), for
+     * a B used by many products: a layer's weights at inference, where packing them at every call costs as
+     * much as the product itself for a few tokens (MambaVision-T at batch 1). Packing is a copy, so a product
+     * with a packed B gives the same bits as one with B itself. The source is kept: a product that splits K
+     * (see {@link #kChunks}) reads it instead. Callers own freshness: a packed B does not see later writes to B.
+     */
+    public static final class PackedB {
+        final int N, K, nPad;
+        final float[] data;
+        final boolean transB;
+        final float[] source;
+        final int offB, ldb;
+
+        private PackedB(boolean transB, int N, int K, float[] B, int offB, int ldb) {
+            this.N = N;
+            this.K = K;
+            this.nPad = roundUp(Math.max(N, 1), NR);
+            this.data = new float[K * nPad];
+            this.transB = transB;
+            this.source = B;
+            this.offB = offB;
+            this.ldb = ldb;
+            int bK = transB ? 1 : ldb, bJ = transB ? ldb : 1;
+            for (int k0 = 0; k0 < K; k0 += KC) {
+                int kc = Math.min(KC, K - k0);
+                for (int j = 0; j < N; j += NR) {
+                    packPanel(B, offB + k0 * bK + j * bJ, bK, bJ, kc, Math.min(NR, N - j), NR, data, k0 * nPad + j * kc);
+                }
+            }
+        }
+
+        public int n() { return N; }
+
+        public int k() { return K; }
+    }
+
+    /** Packs op(B) (K x N; B is N x K when transB) for {@link #sgemmPackedB}. */
+    public static PackedB packB(boolean transB, int N, int K, float[] B, int offB, int ldb) {
+        if (N <= 0 || K <= 0) throw new IllegalArgumentException("Gemm.packB: empty B " + K + "x" + N);
+        return new PackedB(transB, N, K, B, offB, ldb);
+    }
+
+    /** C = op(A) B + bias (null for none) with a packed B: the same result as {@link #sgemmBias} with B's source. */
+    public static void sgemmPackedB(boolean transA, int M, float[] A, int offA, int lda, PackedB b, Bias bias,
+                                    float[] C, int offC, int ldc) {
+        run(transA, b.transB, M, b.N, b.K, A, offA, lda, b.source, null, b.offB, b.ldb, 0f, bias, C, offC, ldc, b, null);
+    }
+
+    /**
+     * Applied to each finished part of C (rows x cols at C[offset], row stride ldc), once its sum is complete:
+     * an activation fused into the product while the micro-tile is still in L1.
+     */
+    @FunctionalInterface
+    public interface Epilogue {
+        void apply(float[] C, int offset, int ldc, int rows, int cols);
+    }
+
+    /** {@link #sgemmPackedB} followed by the epilogue on every part of C. */
+    public static void sgemmPackedB(boolean transA, int M, float[] A, int offA, int lda, PackedB b, Bias bias,
+                                    float[] C, int offC, int ldc, Epilogue epilogue) {
+        run(transA, b.transB, M, b.N, b.K, A, offA, lda, b.source, null, b.offB, b.ldb, 0f, bias, C, offC, ldc, b, epilogue);
+    }
+
+    /** {@link #sgemmBias} followed by the epilogue on every part of C. */
+    public static void sgemmBias(boolean transA, boolean transB, int M, int N, int K,
+                                 float[] A, int offA, int lda, float[] B, int offB, int ldb,
+                                 Bias bias, float[] C, int offC, int ldc, Epilogue epilogue) {
+        run(transA, transB, M, N, K, A, offA, lda, B, null, offB, ldb, 0f, bias, C, offC, ldc, null, epilogue);
     }
 
     /** A bias vector for {@link #sgemmBias}: one value per column of C, or per row when perRow. */
@@ -154,18 +225,19 @@ public final class Gemm {
      */
     private static void run(boolean transA, boolean transB, int M, int N, int K,
                             float[] A, int offA, int lda, float[] B, int[] bRows, int offB, int ldb,
-                            float beta, Bias bias, float[] C, int offC, int ldc) {
+                            float beta, Bias bias, float[] C, int offC, int ldc, PackedB packed, Epilogue epilogue) {
         if (M < 0 || N < 0 || K < 0) throw new IllegalArgumentException("sgemm: negative size " + M + "x" + N + "x" + K);
         if (M == 0 || N == 0) return;
         if (K == 0) {
             scale(M, N, beta, C, offC, ldc);
             if (bias != null) bias.addTo(C, offC, ldc, 0, M, 0, N);
+            if (epilogue != null) epilogue.apply(C, offC, ldc, M, N);
             return;
         }
         int threads = 2L * M * N * K < PARALLEL_FLOPS ? 1 : Parallel.threads();
         int chunks = kChunks(M, N, K);
         if (chunks > 1) {
-            splitK(chunks, transA, transB, M, N, K, A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc, threads);
+            splitK(chunks, transA, transB, M, N, K, A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc, threads, epilogue);
             return;
         }
         int[] tiles = tiles(M, N, threads);
@@ -173,7 +245,7 @@ public final class Gemm {
         IntConsumer task = t -> {
             int i0 = (t / nTilesN) * tileM, j0 = (t % nTilesN) * tileN;
             tile(transA, transB, i0, Math.min(tileM, M - i0), j0, Math.min(tileN, N - j0), K,
-                    A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc);
+                    A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc, packed, epilogue);
         };
         runTasks(threads, nTiles, task);
     }
@@ -230,7 +302,7 @@ public final class Gemm {
     /** C = beta C + sum over K chunks: chunk 0 goes straight into C, the others into partials added in order. */
     private static void splitK(int chunks, boolean transA, boolean transB, int M, int N, int K,
                                float[] A, int offA, int lda, float[] B, int[] bRows, int offB, int ldb,
-                               float beta, Bias bias, float[] C, int offC, int ldc, int threads) {
+                               float beta, Bias bias, float[] C, int offC, int ldc, int threads, Epilogue epilogue) {
         int kc = ceilDiv(K, chunks), mn = M * N;
         float[][] holder = PARTIALS.get();
         if (holder[0].length < (chunks - 1) * mn) holder[0] = new float[(chunks - 1) * mn];
@@ -246,16 +318,17 @@ public final class Gemm {
             int i0 = (tt / nTilesN) * tileM, j0 = (tt % nTilesN) * tileN, k0 = chunk * kc, kLen = Math.min(kc, K - k0);
             int mc = Math.min(tileM, M - i0), nc = Math.min(tileN, N - j0);
             if (chunk == 0) {
-                tile(transA, transB, i0, mc, j0, nc, kLen, A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc);
+                tile(transA, transB, i0, mc, j0, nc, kLen, A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc, null, null);
             } else {
                 tile(transA, transB, i0, mc, j0, nc, kLen, A, offA + k0 * aK, lda, B, bRows, offB + k0 * bK, ldb,
-                        0f, null, part, (chunk - 1) * mn, N);
+                        0f, null, part, (chunk - 1) * mn, N, null, null);
             }
         };
         runTasks(threads, chunks * nTiles, task);
         Parallel.forRange(M, Math.max(1, 16384 / Math.max(1, N)), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 for (int c = 1; c < chunks; c++) VecMath.addInto(N, part, (c - 1) * mn + r * N, C, offC + r * ldc);
+                if (epilogue != null) epilogue.apply(C, offC + r * ldc, ldc, 1, N);
             }
         });
     }
@@ -288,9 +361,9 @@ public final class Gemm {
     /** Computes the mc x nc tile of C at (i0, j0) over the whole K range, block by block. */
     private static void tile(boolean transA, boolean transB, int i0, int mc, int j0, int nc, int K,
                              float[] A, int offA, int lda, float[] B, int[] bRows, int offB, int ldb,
-                             float beta, Bias bias, float[] C, int offC, int ldc) {
+                             float beta, Bias bias, float[] C, int offC, int ldc, PackedB packed, Epilogue epilogue) {
         Workspace w = WORKSPACE.get();
-        float[] ap = w.a, bp = w.b;
+        float[] ap = w.a, bp = packed != null ? packed.data : w.b;
         // Element (k, i) of op(A) sits at A[aBase + k*aK + i*aI]; likewise (k, j) of op(B).
         int aK = transA ? lda : 1, aI = transA ? 1 : lda;
         int bK = transB || bRows != null ? 1 : ldb, bJ = transB ? ldb : 1;
@@ -298,7 +371,10 @@ public final class Gemm {
             int kc = Math.min(KC, K - k0);
             float blockBeta = k0 == 0 ? beta : 1f;
             Bias blockBias = k0 == 0 ? bias : null;
-            for (int j = 0; j < nc; j += NR) {
+            Epilogue blockEpilogue = k0 + kc >= K ? epilogue : null;
+            // Panel (k0, j) of a packed B sits at k0 * nPad + (j0 + j) * kc (tiles start on a panel boundary).
+            int bBase = packed != null ? k0 * packed.nPad + j0 * kc : 0;
+            for (int j = 0; j < nc && packed == null; j += NR) {
                 if (bRows != null && transB) packGatheredT(B, bRows, offB + k0, j0 + j, kc, Math.min(NR, nc - j), bp, j * kc);
                 else if (bRows != null) packGathered(B, bRows, offB + k0, j0 + j, kc, Math.min(NR, nc - j), bp, j * kc);
                 else packPanel(B, offB + k0 * bK + (j0 + j) * bJ, bK, bJ, kc, Math.min(NR, nc - j), NR, bp, j * kc);
@@ -322,20 +398,22 @@ public final class Gemm {
                                 blockBias.fill(C, c, ldc, i0 + ib + i, j0 + j);
                                 kernelBeta = 1f;
                             }
-                            kernel(kc, ap, i * kc, bp, j * kc, C, c, ldc, kernelBeta);
+                            kernel(kc, ap, i * kc, bp, bBase + j * kc, C, c, ldc, kernelBeta);
+                            if (blockEpilogue != null) blockEpilogue.apply(C, c, ldc, MR, NR);
                         } else {
                             if (cols == NR) {
                                 // A row edge: the full register block (its loads serve three vectors), rows kept.
-                                kernel(kc, ap, i * kc, bp, j * kc, w.edge, 0, NR, 0f);
+                                kernel(kc, ap, i * kc, bp, bBase + j * kc, w.edge, 0, NR, 0f);
                                 mergeEdge(w.edge, NR, rows, cols, C, c, ldc, blockBeta);
                             } else {
                                 // A column edge: 16-column strips, computing only the vectors that exist.
                                 for (int x = 0; x < cols; x += L) {
-                                    kernelStrip(kc, ap, i * kc, bp, j * kc + x, w.edge);
+                                    kernelStrip(kc, ap, i * kc, bp, bBase + j * kc + x, w.edge);
                                     mergeEdge(w.edge, L, rows, Math.min(L, cols - x), C, c + x, ldc, blockBeta);
                                 }
                             }
                             if (blockBias != null) blockBias.addTo(C, c, ldc, i0 + ib + i, rows, j0 + j, cols);
+                            if (blockEpilogue != null) blockEpilogue.apply(C, c, ldc, rows, cols);
                         }
                     }
                 }

@@ -468,6 +468,15 @@ public final class VecMath {
         for (; i < n; i++) y[offY + i] += s * x[offX + i];
     }
 
+    /** out[offO + i] = a[offA + i] + b[offB + i]. */
+    public static void add(int n, float[] a, int offA, float[] b, int offB, float[] out, int offO) {
+        int i = 0, bound = S.loopBound(n);
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, a, offA + i).add(FloatVector.fromArray(S, b, offB + i)).intoArray(out, offO + i);
+        }
+        for (; i < n; i++) out[offO + i] = a[offA + i] + b[offB + i];
+    }
+
     /** y[offY + i] += x[offX + i]. */
     public static void addInto(int n, float[] x, int offX, float[] y, int offY) {
         int i = 0, bound = S.loopBound(n);

@@ -69,6 +69,34 @@ public final class Activations {
 
     public static Tensor exp(Tensor x) { return unary("exp", Activations::expForward, Activations::expBackward, x); }
 
+    /**
+     * The activations a layer may apply to its own output in inference (a GEMM epilogue, a convolution's
+     * copy-out), in place and without a tape: the same bits as the ops above.
+     */
+    public enum Function {
+        RELU(Activations::reluForward), GELU(Activations::geluForward), GELU_TANH(Activations::geluTanhForward);
+
+        private final Forward kernel;
+
+        Function(Forward kernel) {
+            this.kernel = kernel;
+        }
+
+        /** a[s..e) = f(a[s..e)) on the calling thread. */
+        public void applyInPlace(float[] a, int s, int e) {
+            forwardRange(kernel, a, a, s, e);
+        }
+
+        /** The op with a tape: {@code Activations.relu(x)}, ... */
+        public Tensor apply(Tensor x) {
+            return switch (this) {
+                case RELU -> relu(x);
+                case GELU -> gelu(x);
+                case GELU_TANH -> geluTanh(x);
+            };
+        }
+    }
+
     // ---- the engine ----------------------------------------------------------------------
 
     private static Tensor unary(String op, Forward fwd, Backward bwd, Tensor x) {

@@ -5,6 +5,7 @@ import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.kernels.Gemm;
+import org.mambavision.engine.kernels.VecMath;
 
 /**
  * 2-D convolution on NCHW tensors with zero padding: weight (Cout, Cin, kh, kw), optional bias (Cout);
@@ -65,6 +66,33 @@ public final class Conv2d {
                 }
             }
         }, x, w, b);
+        return out;
+    }
+
+    /**
+     * act(conv(x, w) + b) + residual, act and residual optional (residual shaped like the output). Without a
+     * tape both are applied as the convolution's output is copied out of its work buffer (the 3x3 path), not
+     * in passes of their own; with one, the ops compose as usual. The same bits either way.
+     */
+    public static Tensor forwardFused(Tensor x, Tensor w, Tensor b, int stride, int padding, Activations.Function act, Tensor residual) {
+        if (Tape.needsGrad(x, w, b, residual)) {
+            Tensor y = forward(x, w, b, stride, padding);
+            if (act != null) y = act.apply(y);
+            return residual == null ? y : Arith.add(residual, y);
+        }
+        ConvGeometry g = ConvGeometry.of(x, w, b, stride, stride, padding, padding);
+        if (residual != null && !java.util.Arrays.equals(residual.shape(), new int[] {g.n(), g.cout(), g.hout(), g.wout()})) {
+            throw new IllegalArgumentException("Conv2d: residual " + residual.shapeString() + " does not match the output ("
+                    + g.n() + ", " + g.cout() + ", " + g.hout() + ", " + g.wout() + ")");
+        }
+        if (!DirectConv.applies(g)) {
+            Tensor y = forward(x, w, b, stride, padding);
+            if (act != null) act.applyInPlace(y.data, 0, y.numel());
+            if (residual != null) VecMath.addInto(y.numel(), residual.data, 0, y.data, 0);
+            return y;
+        }
+        Tensor out = Tensor.empty(g.n(), g.cout(), g.hout(), g.wout());
+        DirectConv.forward(g, x.data, w.data, b == null ? null : b.data, out.data, false, act, residual == null ? null : residual.data);
         return out;
     }
 

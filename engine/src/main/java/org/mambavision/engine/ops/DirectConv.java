@@ -164,6 +164,15 @@ final class DirectConv {
 
     /** out (n, cout, hout, wout) = conv(x, w) + bias, or += when {@code accumulate}. */
     static void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] out, boolean accumulate) {
+        forward(g, x, w, bias, out, accumulate, null, null);
+    }
+
+    /**
+     * out = act(conv(x, w) + bias) + residual (act, residual may be null; not with accumulate): both applied
+     * in the copy out of the grid, a channel at a time while it is in cache, instead of passes of their own.
+     */
+    static void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] out, boolean accumulate,
+                        Activations.Function act, float[] residual) {
         Layout lay = Layout.of(g);
         int[] rows = lay.rowOffsets(g);
         int wg = lay.wg(), k = g.k(), cout = g.cout(), hout = g.hout(), wout = g.wout(), plane = g.outPlane();
@@ -175,10 +184,12 @@ final class DirectConv {
             Gemm.sgemmGatheredB(false, false, cout, cols, k, w, 0, k, xp, rows, 0f, bv, t, 0, cols);
             Parallel.forRange(cout, 8, (c0, c1) -> {
                 for (int co = c0; co < c1; co++) {
+                    if (act != null) act.applyInPlace(t, co * cols, (co + 1) * cols); // the grid's extra columns too: finite
                     for (int i = 0; i < count; i++) {
                         for (int y = 0; y < hout; y++) {
                             int src = co * cols + i * lay.slot() + y * wg, dst = ((n0 + i) * cout + co) * plane + y * wout;
                             if (accumulate) VecMath.addInto(wout, t, src, out, dst);
+                            else if (residual != null) VecMath.add(wout, t, src, residual, dst, out, dst);
                             else System.arraycopy(t, src, out, dst, wout);
                         }
                     }

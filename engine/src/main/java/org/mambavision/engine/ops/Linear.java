@@ -17,6 +17,24 @@ public final class Linear {
     private Linear() {}
 
     public static Tensor forward(Tensor x, Tensor weight, Tensor bias) {
+        return forward(x, weight, bias, null);
+    }
+
+    /**
+     * As {@link #forward(Tensor, Tensor, Tensor)}, reading the weight from {@code packedWeight} when it is not
+     * null: {@code Gemm.packB(true, out, in, weight.data, 0, in)} made by the caller, who guarantees that it
+     * is current (the same bits as without it; the backward reads the weight itself).
+     */
+    public static Tensor forward(Tensor x, Tensor weight, Tensor bias, Gemm.PackedB packedWeight) {
+        return forward(x, weight, bias, packedWeight, null);
+    }
+
+    /**
+     * act(x W^T + b), the activation applied to each micro-tile of the product as it is finished (no pass of
+     * its own over y) when no gradient is recorded; with a tape, the two ops as usual. The same bits either way.
+     */
+    public static Tensor forward(Tensor x, Tensor weight, Tensor bias, Gemm.PackedB packedWeight, Activations.Function act) {
+        if (act != null && Tape.needsGrad(x, weight, bias)) return act.apply(forward(x, weight, bias, packedWeight, null));
         if (weight.rank() != 2 || x.rank() < 1 || x.dim(-1) != weight.dim(1)) {
             throw new IllegalArgumentException("Linear: input " + x.shapeString() + " does not match weight " + weight.shapeString() + " (out, in)");
         }
@@ -30,7 +48,15 @@ public final class Linear {
         int R = in == 0 ? y.numel() / Math.max(1, outF) : x.numel() / in;
         float[] Y = y.data;
         Gemm.Bias bv = bias == null ? null : new Gemm.Bias(bias.data, 0, false);
-        Gemm.sgemmBias(false, true, R, outF, in, x.data, 0, in, weight.data, 0, in, bv, Y, 0, outF);
+        Gemm.Epilogue epilogue = act == null ? null : (C, off, ldc, rows, cols) -> {
+            for (int r = 0; r < rows; r++) act.applyInPlace(C, off + r * ldc, off + r * ldc + cols);
+        };
+        if (packedWeight != null) {
+            checkPacked("Linear", packedWeight, outF, in);
+            Gemm.sgemmPackedB(false, R, x.data, 0, in, packedWeight, bv, Y, 0, outF, epilogue);
+        } else {
+            Gemm.sgemmBias(false, true, R, outF, in, x.data, 0, in, weight.data, 0, in, bv, Y, 0, outF, epilogue);
+        }
 
         Tape.record(y, () -> {
             float[] G = y.grad;
@@ -60,6 +86,16 @@ public final class Linear {
      */
     public static Tensor forwardLayout(Tensor x, boolean xChannelsFirst, Tensor weight, int r0, int r1, Tensor bias,
                                        boolean yChannelsFirst) {
+        return forwardLayout(x, xChannelsFirst, weight, r0, r1, bias, yChannelsFirst, null);
+    }
+
+    /**
+     * As above, with the weight rows [r0, r1) packed by the caller ({@code Gemm.packB(true, r1 - r0, in,
+     * weight.data, r0 * in, in)}, or null), used where the weight is the GEMM's B operand (token-major output,
+     * or token-major input with several batch elements).
+     */
+    public static Tensor forwardLayout(Tensor x, boolean xChannelsFirst, Tensor weight, int r0, int r1, Tensor bias,
+                                       boolean yChannelsFirst, Gemm.PackedB packedRows) {
         if (x.rank() != 3 || weight.rank() != 2 || r0 < 0 || r1 > weight.dim(0) || r0 >= r1
                 || x.dim(xChannelsFirst ? 1 : 2) != weight.dim(1)) {
             throw new IllegalArgumentException("Linear.forwardLayout: input " + x.shapeString() + (xChannelsFirst ? " (B, in, L)" : " (B, L, in)")
@@ -72,11 +108,12 @@ public final class Linear {
         int xImage = L * in, yImage = L * n, wOff = r0 * in;
         Tensor y = yChannelsFirst ? Tensor.empty(batch, n, L) : Tensor.empty(batch, L, n);
         float[] X = x.data, W = weight.data, Y = y.data;
+        if (packedRows != null) checkPacked("Linear.forwardLayout", packedRows, n, in);
         if (batch > 1 && !xChannelsFirst && yChannelsFirst) {
-            forwardToChannelsFirst(batch, L, in, n, X, W, wOff, bias == null ? null : new Gemm.Bias(bias.data, r0, false), Y);
+            forwardToChannelsFirst(batch, L, in, n, X, W, wOff, bias == null ? null : new Gemm.Bias(bias.data, r0, false), Y, packedRows);
         } else {
             forwardPerBatch(batch, L, in, n, X, xChannelsFirst, W, wOff, bias == null ? null : new Gemm.Bias(bias.data, r0, yChannelsFirst),
-                    Y, yChannelsFirst);
+                    Y, yChannelsFirst, packedRows);
         }
 
         Tape.record(y, () -> {
@@ -130,12 +167,14 @@ public final class Linear {
 
     /** Per batch element: Y_b (or Y_b^T) from X_b (or X_b^T), the layouts folded into the transpose flags. */
     private static void forwardPerBatch(int batch, int L, int in, int n, float[] X, boolean xChannelsFirst, float[] W, int wOff,
-                                        Gemm.Bias bv, float[] Y, boolean yChannelsFirst) {
+                                        Gemm.Bias bv, float[] Y, boolean yChannelsFirst, Gemm.PackedB packed) {
         int xImage = L * in, yImage = L * n;
         forBatches(batch, b -> {
             int yo = b * yImage;
-            if (yChannelsFirst) { // Y_b^T (n, L) = W_r (n, in) * X_b^T (in, L)
+            if (yChannelsFirst) { // Y_b^T (n, L) = W_r (n, in) * X_b^T (in, L): the weight is A, never packed
                 Gemm.sgemmBias(false, !xChannelsFirst, n, L, in, W, wOff, in, X, b * xImage, xChannelsFirst ? L : in, bv, Y, yo, L);
+            } else if (packed != null) {
+                Gemm.sgemmPackedB(xChannelsFirst, L, X, b * xImage, xChannelsFirst ? L : in, packed, bv, Y, yo, n);
             } else {               // Y_b (L, n) = X_b (L, in) * W_r^T
                 Gemm.sgemmBias(xChannelsFirst, true, L, n, in, X, b * xImage, xChannelsFirst ? L : in, W, wOff, in, bv, Y, yo, n);
             }
@@ -151,12 +190,19 @@ public final class Linear {
      * transposed operand packs as cheaply as a plain one, and a transposing copy first measured slower.
      */
     private static void forwardToChannelsFirst(int batch, int L, int in, int n, float[] X, float[] W, int wOff,
-                                               Gemm.Bias columnBias, float[] Y) {
+                                               Gemm.Bias columnBias, float[] Y, Gemm.PackedB packed) {
         int tokens = batch * L;
         float[] yt = BufferPool.temporary(tokens * n);
-        Gemm.sgemmBias(false, true, tokens, n, in, X, 0, in, W, wOff, in, columnBias, yt, 0, n); // (B*L, n) = X W_r^T
+        if (packed != null) Gemm.sgemmPackedB(false, tokens, X, 0, in, packed, columnBias, yt, 0, n);
+        else Gemm.sgemmBias(false, true, tokens, n, in, X, 0, in, W, wOff, in, columnBias, yt, 0, n); // (B*L, n) = X W_r^T
         Shapes.permuteInto(yt, new int[] {batch, L, n}, new int[] {0, 2, 1}, Y, false);
         BufferPool.release(yt);
+    }
+
+    private static void checkPacked(String op, Gemm.PackedB packed, int n, int in) {
+        if (packed.n() != n || packed.k() != in) {
+            throw new IllegalArgumentException(op + ": packed weight is " + packed.n() + "x" + packed.k() + ", the layer needs " + n + "x" + in);
+        }
     }
 
     /** One task per batch element when there are enough of them; otherwise in order, each GEMM using the threads. */

@@ -153,6 +153,33 @@ class GemmTest {
                 new float[8], new int[2], 0f, null, new float[4], 0, 2));
     }
 
+    /** A packed B is a copy in the kernel's layout: products with it give the bits of products with B itself. */
+    @Test
+    void packedBGivesTheSameBitsAsB() {
+        // edge tiles in both directions, several K blocks, a parallel product and a split-K one (long K, small C)
+        int[][] shapes = {{1, 7, 13}, {33, 67, 200}, {130, 100, 385}, {700, 600, 320}, {49, 640, 2560}, {8, 48, 5000}};
+        for (int[] sh : shapes) {
+            int M = sh[0], N = sh[1], K = sh[2];
+            for (boolean transA : new boolean[] {false, true}) {
+                for (boolean transB : new boolean[] {false, true}) {
+                    SplittableRandom rng = new SplittableRandom(M * 31L + N * 7L + K + (transA ? 1 : 0) + (transB ? 2 : 0));
+                    int lda = (transA ? M : K) + 2, ldb = (transB ? K : N) + 3, offB = 5;
+                    float[] A = random(rng, (transA ? K : M) * lda), B = random(rng, offB + (transB ? N : K) * ldb), bias = random(rng, N);
+                    float[] expected = new float[M * N], got = new float[M * N];
+                    Gemm.Bias bv = new Gemm.Bias(bias, 0, false);
+                    Gemm.sgemmBias(transA, transB, M, N, K, A, 0, lda, B, offB, ldb, bv, expected, 0, N);
+                    Gemm.PackedB packed = Gemm.packB(transB, N, K, B, offB, ldb);
+                    Gemm.sgemmPackedB(transA, M, A, 0, lda, packed, bv, got, 0, N);
+                    assertArrayEquals(expected, got, () -> "M" + M + " N" + N + " K" + K + " transA " + transA + " transB " + transB);
+                    Gemm.sgemmPackedB(transA, M, A, 0, lda, packed, null, got, 0, N);
+                    Gemm.sgemm(transA, transB, M, N, K, A, 0, lda, B, offB, ldb, 0f, expected, 0, N);
+                    assertArrayEquals(expected, got, () -> "no bias: M" + M + " N" + N + " K" + K);
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Gemm.packB(false, 0, 4, new float[4], 0, 1));
+    }
+
     @Test
     void zeroKScalesC() {
         float[] C = {1, 2, 3, 4};

@@ -2,6 +2,7 @@ package org.mambavision.models.blocks;
 
 import java.util.SplittableRandom;
 import org.mambavision.engine.Tensor;
+import org.mambavision.engine.kernels.Gemm;
 import org.mambavision.engine.ops.Activations;
 import org.mambavision.engine.ops.Arith;
 import org.mambavision.engine.ops.DepthwiseConv1d;
@@ -64,6 +65,8 @@ public final class MambaVisionMixer extends Module {
     /** Rows [r0, r1) of a linear layer between token-major and channels-first layouts (counted for the profiler). */
     private static Tensor project(Linear lin, Tensor x, boolean xChannelsFirst, int r0, int r1, Tensor bias, boolean yChannelsFirst) {
         org.mambavision.models.nn.Profiler.addMacs((long) (x.numel() / lin.in) * lin.in * (r1 - r0));
-        return org.mambavision.engine.ops.Linear.forwardLayout(x, xChannelsFirst, lin.weight, r0, r1, bias, yChannelsFirst);
+        // the weight is the GEMM's B operand (worth a packed copy) where the output is token-major or the input is
+        Gemm.PackedB packed = !yChannelsFirst || !xChannelsFirst ? lin.packedRows(r0, r1) : null;
+        return org.mambavision.engine.ops.Linear.forwardLayout(x, xChannelsFirst, lin.weight, r0, r1, bias, yChannelsFirst, packed);
     }
 }

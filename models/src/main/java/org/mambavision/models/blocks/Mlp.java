@@ -16,6 +16,6 @@ public final class Mlp extends Module {
     }
 
     public Tensor forward(Tensor x) {
-        return fc2.forward(Activations.gelu(fc1.forward(x)));
+        return fc2.forward(fc1.forward(x, Activations.Function.GELU));
     }
 }

@@ -29,7 +29,8 @@ final class ConvBlock extends Module {
     }
 
     Tensor forward(Tensor input) {
-        Tensor x = Activations.geluTanh(conv1.forwardWithBatchNorm(input, norm1));
+        Tensor x = conv1.forwardWithBatchNorm(input, norm1, Activations.Function.GELU_TANH, null);
+        if (!training()) return traced(conv2.forwardWithBatchNorm(x, norm2, null, input)); // drop path is the identity
         x = conv2.forwardWithBatchNorm(x, norm2);
         return traced(Arith.add(input, DropPath.forward(x, dropPath, training(), sd.rngFor(2 * index))));
     }

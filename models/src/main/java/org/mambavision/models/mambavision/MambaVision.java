@@ -93,8 +93,8 @@ public final class MambaVision extends ClassifierBase {
     private Features features(Tensor x, Map<String, Tensor> trace) {
         checkInput(x);
         if (training()) sd.nextCall();
-        x = Activations.relu(stemConv1.forwardWithBatchNorm(x, stemNorm1));
-        x = Activations.relu(stemConv2.forwardWithBatchNorm(x, stemNorm2));
+        x = stemConv1.forwardWithBatchNorm(x, stemNorm1, Activations.Function.RELU, null);
+        x = stemConv2.forwardWithBatchNorm(x, stemNorm2, Activations.Function.RELU, null);
         if (trace != null) trace.put("stem", x);
         Profiler.layer(children().get("patch_embed"), x);
         List<Tensor> stages = new ArrayList<>(4);

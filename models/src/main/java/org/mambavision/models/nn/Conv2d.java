@@ -3,6 +3,8 @@ package org.mambavision.models.nn;
 import java.util.SplittableRandom;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
+import org.mambavision.engine.ops.Activations;
+import org.mambavision.engine.ops.Arith;
 
 /** nn.Conv2d with square kernel, stride and padding. */
 public final class Conv2d extends Module {
@@ -32,7 +34,20 @@ public final class Conv2d extends Module {
      * two, equal up to float rounding. Otherwise the two layers run as written.
      */
     public Tensor forwardWithBatchNorm(Tensor x, BatchNorm2d bn) {
-        if (training() || bn.training() || Tape.needsGrad(x, weight, bias, bn.weight, bn.bias)) return bn.forward(forward(x));
+        return forwardWithBatchNorm(x, bn, null, null);
+    }
+
+    /**
+     * act(bn(conv(x))) + residual (act, residual may be null). Folded as above, the activation and the residual
+     * are applied as the convolution copies out its result (no passes of their own); otherwise the ops run as
+     * written.
+     */
+    public Tensor forwardWithBatchNorm(Tensor x, BatchNorm2d bn, Activations.Function act, Tensor residual) {
+        if (training() || bn.training() || Tape.needsGrad(x, weight, bias, bn.weight, bn.bias, residual)) {
+            Tensor y = bn.forward(forward(x));
+            if (act != null) y = act.apply(y);
+            return residual == null ? y : Arith.add(residual, y);
+        }
         int perOut = in * kernel * kernel;
         Tensor w = Tensor.empty(weight.shape()), b = Tensor.empty(out);
         for (int c = 0; c < out; c++) {
@@ -41,7 +56,9 @@ public final class Conv2d extends Module {
             double conv = bias == null ? 0 : bias.data[c];
             b.data[c] = (float) ((conv - bn.runningMean.data[c]) * s + bn.bias.data[c]);
         }
-        return convolve(x, w, b);
+        Tensor y = org.mambavision.engine.ops.Conv2d.forwardFused(x, w, b, stride, padding, act, residual);
+        Profiler.addMacs((long) y.numel() * in * kernel * kernel);
+        return y;
     }
 
     private Tensor convolve(Tensor x, Tensor w, Tensor b) {

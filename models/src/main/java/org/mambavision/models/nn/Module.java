@@ -85,10 +85,35 @@ public abstract class Module {
         return n;
     }
 
-    /** Train mode (batch statistics, drop path active) or eval mode, recursively. */
+    /** Train mode (batch statistics, drop path active) or eval mode, recursively. Train mode unfreezes. */
     public void train(boolean on) {
         training = on;
+        if (on) frozen(false);
         for (Module m : children.values()) m.train(on);
+    }
+
+    /**
+     * Eval mode with the weights prepared once for inference (linear layers keep their weights packed in
+     * the GEMM's layout: at batch 1 re-packing them at every call costs as much as the products). The
+     * results are the same bits. The weights must not change while frozen: {@link #train(boolean) train(true)},
+     * {@link #unfreeze()} or loading weights through {@code Weights.load} ends it.
+     */
+    public void freezeForInference() {
+        train(false);
+        forEachModule(m -> m.frozen(true));
+    }
+
+    /** Drops what {@link #freezeForInference()} prepared (the mode stays as it is). */
+    public void unfreeze() {
+        forEachModule(m -> m.frozen(false));
+    }
+
+    /** Hook for layers that prepare weights for inference; nothing by default. */
+    protected void frozen(boolean on) {}
+
+    private void forEachModule(java.util.function.Consumer<Module> f) {
+        f.accept(this);
+        for (Module m : children.values()) m.forEachModule(f);
     }
 
     public final boolean training() {
