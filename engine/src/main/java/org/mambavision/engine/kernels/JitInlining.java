@@ -37,18 +37,31 @@ public final class JitInlining {
         "org.mambavision.engine.ops.SelectiveScan",
     };
 
-    private static volatile Boolean installed;
+    private static java.util.concurrent.CompletableFuture<Boolean> result;
 
     private JitInlining() {}
 
-    /** Installs the directive once per JVM; returns whether it is in place. Cheap after the first call. */
-    public static boolean install() {
-        Boolean done = installed;
-        if (done != null) return done;
-        synchronized (JitInlining.class) {
-            if (installed == null) installed = Boolean.parseBoolean(System.getProperty("mv.jitInlining", "true")) && add(directive());
-            return installed;
+    /**
+     * Adds the directive once per JVM, on a daemon thread: starting the platform MBean server takes about
+     * 0.3 s, and the directive is needed only by the time C2 compiles the kernels' callers (seconds into a
+     * run). Cheap after the first call.
+     */
+    public static synchronized void install() {
+        if (result != null) return;
+        result = new java.util.concurrent.CompletableFuture<>();
+        if (!Boolean.parseBoolean(System.getProperty("mv.jitInlining", "true"))) {
+            result.complete(false);
+            return;
         }
+        Thread t = new Thread(() -> result.complete(add(directive())), "mv-jit-directive");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Waits for {@link #install()} (starting it if needed); whether the directive is in place. */
+    public static boolean awaitInstalled() {
+        install();
+        return result.join();
     }
 
     /** The directive's JSON: C2 inlines each vector helper into any caller of ours. */

@@ -51,7 +51,7 @@ class JitInliningTest {
     @Test
     void directiveIsInstalled() throws Exception {
         VecMath.exp(1f); // class initialisation installs it
-        assertTrue(JitInlining.install());
+        assertTrue(JitInlining.awaitInstalled());
         String printed = String.valueOf(ManagementFactory.getPlatformMBeanServer().invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"),
                 "compilerDirectivesPrint", new Object[] {new String[0]}, new String[] {String[].class.getName()}));
         assertTrue(printed.contains("+org/mambavision/engine/kernels/VecMath.exp"), printed);
