@@ -406,10 +406,15 @@ public final class Gemm {
                                 kernel(kc, ap, i * kc, bp, bBase + j * kc, w.edge, 0, NR, 0f);
                                 mergeEdge(w.edge, NR, rows, cols, C, c, ldc, blockBeta);
                             } else {
-                                // A column edge: 16-column strips, computing only the vectors that exist.
+                                // A column edge: 16-column strips, computing only the vectors that exist; whole
+                                // strips straight into C (attention's head_dim 32 is two), the rest via scratch.
                                 for (int x = 0; x < cols; x += L) {
-                                    kernelStrip(kc, ap, i * kc, bp, bBase + j * kc + x, w.edge);
-                                    mergeEdge(w.edge, L, rows, Math.min(L, cols - x), C, c + x, ldc, blockBeta);
+                                    if (rows == MR && x + L <= cols) {
+                                        kernelStrip(kc, ap, i * kc, bp, bBase + j * kc + x, C, c + x, ldc, blockBeta);
+                                    } else {
+                                        kernelStrip(kc, ap, i * kc, bp, bBase + j * kc + x, w.edge, 0, L, 0f);
+                                        mergeEdge(w.edge, L, rows, Math.min(L, cols - x), C, c + x, ldc, blockBeta);
+                                    }
                                 }
                             }
                             if (blockBias != null) blockBias.addTo(C, c, ldc, i0 + ib + i, rows, j0 + j, cols);
@@ -443,6 +448,13 @@ public final class Gemm {
             }
         } else if (count == width && strideK == 1 && width % 8 == 0) {
             for (int x = 0; x < width; x += 8) transpose8(src, s + x * strideX, strideX, kc, dst, d + x, width);
+        } else if (strideX == 1) {
+            // A last, narrower panel of contiguous lines (attention's V with head_dim 32 or 40): row copies.
+            for (int k = 0; k < kc; k++) {
+                int o = d + k * width;
+                System.arraycopy(src, s + k * strideK, dst, o, count);
+                java.util.Arrays.fill(dst, o + count, o + width, 0f);
+            }
         } else {
             for (int k = 0; k < kc; k++) {
                 int o = d + k * width;
@@ -656,7 +668,7 @@ public final class Gemm {
      * and merged into C by {@link #mergeEdge}. Kept free of masks and branches: C1 runs out of virtual
      * registers on a masked version, and a method C1 cannot compile may never reach C2.
      */
-    private static void kernelStrip(int kc, float[] a, int pa, float[] b, int pb, float[] scratch) {
+    private static void kernelStrip(int kc, float[] a, int pa, float[] b, int pb, float[] c, int pc, int ldc, float beta) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
         for (int k = 0; k < kc; k++) {
@@ -671,8 +683,16 @@ public final class Gemm {
             c6 = FloatVector.broadcast(S, a[ia + 6]).fma(bv, c6);
             c7 = FloatVector.broadcast(S, a[ia + 7]).fma(bv, c7);
         }
-        c0.intoArray(scratch, 0); c1.intoArray(scratch, L); c2.intoArray(scratch, 2 * L); c3.intoArray(scratch, 3 * L);
-        c4.intoArray(scratch, 4 * L); c5.intoArray(scratch, 5 * L); c6.intoArray(scratch, 6 * L); c7.intoArray(scratch, 7 * L);
+        int p0 = pc, p1 = p0 + ldc, p2 = p1 + ldc, p3 = p2 + ldc, p4 = p3 + ldc, p5 = p4 + ldc, p6 = p5 + ldc, p7 = p6 + ldc;
+        if (beta != 0) { // as the full kernel: C * beta + acc in one rounding
+            FloatVector vb = FloatVector.broadcast(S, beta);
+            c0 = FloatVector.fromArray(S, c, p0).fma(vb, c0); c1 = FloatVector.fromArray(S, c, p1).fma(vb, c1);
+            c2 = FloatVector.fromArray(S, c, p2).fma(vb, c2); c3 = FloatVector.fromArray(S, c, p3).fma(vb, c3);
+            c4 = FloatVector.fromArray(S, c, p4).fma(vb, c4); c5 = FloatVector.fromArray(S, c, p5).fma(vb, c5);
+            c6 = FloatVector.fromArray(S, c, p6).fma(vb, c6); c7 = FloatVector.fromArray(S, c, p7).fma(vb, c7);
+        }
+        c0.intoArray(c, p0); c1.intoArray(c, p1); c2.intoArray(c, p2); c3.intoArray(c, p3);
+        c4.intoArray(c, p4); c5.intoArray(c, p5); c6.intoArray(c, p6); c7.intoArray(c, p7);
     }
 
     /** C[c + r*ldc + x] = scratch[r*ld + x] (+ beta*C, as the kernel rounds it) for r < rows, x < cols. */
