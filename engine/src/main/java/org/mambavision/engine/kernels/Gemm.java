@@ -154,7 +154,7 @@ public final class Gemm {
     /** C = op(A) B + bias (null for none) with a packed B: the same result as {@link #sgemmBias} with B's source. */
     public static void sgemmPackedB(boolean transA, int M, float[] A, int offA, int lda, PackedB b, Bias bias,
                                     float[] C, int offC, int ldc) {
-        run(transA, b.transB, M, b.N, b.K, A, offA, lda, b.source, null, b.offB, b.ldb, 0f, bias, C, offC, ldc, b, null);
+        sgemmPackedB(transA, M, A, offA, lda, b, bias, C, offC, ldc, null);
     }
 
     /**
