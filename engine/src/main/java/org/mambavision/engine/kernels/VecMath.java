@@ -468,6 +468,22 @@ public final class VecMath {
         for (; i < n; i++) y[offY + i] += s * x[offX + i];
     }
 
+    /** Lane i takes lane 2i of the pair (v0, v1): the even elements of 2 * V consecutive floats. */
+    private static final VectorShuffle<Float> EVEN_OF_PAIR = VectorShuffle.fromOp(S, i -> 2 * i);
+
+    /**
+     * dst[d + i] = src[s + 2i] for i < n: one stride-2 phase of a row (DirectConv's input copy for strided
+     * convolutions), a vector at a time from two loads and a two-vector rearrange.
+     */
+    public static void copyStride2(int n, float[] src, int s, float[] dst, int d) {
+        int i = 0, v = S.length();
+        for (; i + v <= n && s + 2 * i + 2 * v <= src.length; i += v) {
+            int si = s + 2 * i;
+            FloatVector.fromArray(S, src, si).rearrange(EVEN_OF_PAIR, FloatVector.fromArray(S, src, si + v)).intoArray(dst, d + i);
+        }
+        for (; i < n; i++) dst[d + i] = src[s + 2 * i];
+    }
+
     /** out[offO + i] = a[offA + i] + b[offB + i]. */
     public static void add(int n, float[] a, int offA, float[] b, int offB, float[] out, int offO) {
         int i = 0, bound = S.loopBound(n);

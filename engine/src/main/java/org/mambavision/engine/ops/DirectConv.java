@@ -136,6 +136,8 @@ final class DirectConv {
                                 int s = src + iy * w + sw * c0 + b - g.pw();
                                 if (sw == 1) {
                                     System.arraycopy(x, s, xp, row + c0, c1 - c0);
+                                } else if (sw == 2) {
+                                    VecMath.copyStride2(c1 - c0, x, s, xp, row + c0);
                                 } else {
                                     for (int c = c0; c < c1; c++, s += sw) xp[row + c] = x[s];
                                 }

@@ -192,4 +192,22 @@ class VecMathTest {
         }
         assertEquals(V * (V - 1) / 2f, VecMath.sumLanes(FloatVector.fromArray(VecMath.S, grid(0, V - 1, V), 0)), 1e-3);
     }
+
+    @Test
+    void copyStride2TakesEveryOtherElementUpToTheArrayEnd() {
+        float[] src = new float[101];
+        for (int i = 0; i < src.length; i++) src[i] = i * 0.5f - 7;
+        for (int s : new int[] {0, 1, 3, 17}) {
+            for (int n : new int[] {0, 1, 15, 16, 17, 33, (src.length - 1 - s) / 2 + 1}) {
+                if (s + 2 * (n - 1) >= src.length) continue;
+                float[] dst = new float[n + 5];
+                java.util.Arrays.fill(dst, 99f);
+                VecMath.copyStride2(n, src, s, dst, 2);
+                for (int i = 0; i < n; i++) assertEquals(src[s + 2 * i], dst[2 + i], "s " + s + " n " + n + " at " + i);
+                assertEquals(99f, dst[0]);
+                assertEquals(99f, dst[1]);
+                for (int i = n + 2; i < dst.length; i++) assertEquals(99f, dst[i], "past the end");
+            }
+        }
+    }
 }
