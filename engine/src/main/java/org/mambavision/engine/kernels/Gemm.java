@@ -18,13 +18,14 @@ import org.mambavision.engine.Parallel;
  *       element of C is computed by one thread with a fixed K order, and the arithmetic per element does
  *       not depend on the tiling: results are bitwise identical for any thread count.</li>
  *   <li>For each K block of {@link #KC}, the task packs its op(B) columns into micro-panels of
- *       {@link #NR} columns ([k][NR] order), then, {@link #MC} rows at a time, op(A) rows into
- *       micro-panels of {@link #MR} rows ([k][MR]); edges are zero-padded. Buffers are per thread and
- *       reused. The four transpose cases differ only in the packing (contiguous copies, or 8 x 16
- *       in-register transposes), never in the micro-kernel.</li>
+ *       {@link #NR} columns ([k][NR] order), zero-padded at the edge. op(A) is read in place, {@link #MR}
+ *       rows at a time, through a (k, row) stride pair (see {@link #DIRECT_A}); only a last panel of fewer
+ *       than MR rows is packed ([k][MR], zero-padded). Buffers are per thread and reused. The four transpose
+ *       cases differ only in the packing (contiguous copies, or 16 x 16 in-register transposes) and A's
+ *       strides, never in the micro-kernel's arithmetic.</li>
  *   <li>The micro-kernel keeps an MR x NR block of C (8 rows x 3 vectors) in registers and does one
  *       broadcast-FMA per accumulator per k; a partial block goes through scratch and is merged: a row
- *       edge as a full block, a column edge as one-vector strips.</li>
+ *       edge as a full block, a column edge as two- and one-vector strips.</li>
  *   <li>Problems under {@link #PARALLEL_FLOPS} run on the calling thread.</li>
  * </ul>
  * Block sizes can be overridden for tuning with -Dmv.gemm.kc / mc / tm / nc / splitTile.
@@ -48,6 +49,13 @@ public final class Gemm {
     /** Largest tile of C per task: TM_MAX rows (several MC blocks sharing one packed B block) x NC_MAX columns. */
     static final int TM_MAX = Integer.getInteger("mv.gemm.tm", 4 * MC);
     static final int NC_MAX = roundUp(Integer.getInteger("mv.gemm.nc", 576), NR);
+    /**
+     * Full MR-row panels of op(A) are read in place by the kernel (strided broadcasts) instead of being packed:
+     * the packing pass was memory-bound work of its own, amortised over only N / NR column panels (N = 32 in
+     * attention, 192 in flat_tiny). Same arithmetic in the same order, so the same bits; -Dmv.gemm.directA=false
+     * packs every panel (for A/B measurements).
+     */
+    static final boolean DIRECT_A = Boolean.parseBoolean(System.getProperty("mv.gemm.directA", "true"));
     /** Below this many flops the threads cost more than they save. */
     private static final long PARALLEL_FLOPS = 1L << 22;
     /** Split K into chunks when K is at least this and C is small (see {@link #kChunks}). */
@@ -383,10 +391,14 @@ public final class Gemm {
             for (int ib = 0; ib < mc; ib += MC) {
                 int mb = Math.min(MC, mc - ib);
                 for (int i = 0; i < mb; i += MR) {
-                    packPanel(A, offA + k0 * aK + (i0 + ib + i) * aI, aK, aI, kc, Math.min(MR, mb - i), MR, ap, i * kc);
+                    if (!DIRECT_A || mb - i < MR) packPanel(A, offA + k0 * aK + (i0 + ib + i) * aI, aK, aI, kc, Math.min(MR, mb - i), MR, ap, i * kc);
                 }
                 for (int i = 0; i < mb; i += MR) {
                     int rows = Math.min(MR, mb - i);
+                    // The A operand of this panel: read in place (element (k, r) at A[pa + k*ak + r*ar]) or packed.
+                    boolean direct = DIRECT_A && rows == MR;
+                    float[] av = direct ? A : ap;
+                    int pa = direct ? offA + k0 * aK + (i0 + ib + i) * aI : i * kc, ak = direct ? aK : MR, ar = direct ? aI : 1;
                     for (int j = 0; j < nc; j += NR) {
                         int cols = Math.min(NR, nc - j);
                         int c = offC + (i0 + ib + i) * ldc + j0 + j;
@@ -398,21 +410,24 @@ public final class Gemm {
                                 blockBias.fill(C, c, ldc, i0 + ib + i, j0 + j);
                                 kernelBeta = 1f;
                             }
-                            kernel(kc, ap, i * kc, bp, bBase + j * kc, C, c, ldc, kernelBeta);
+                            kernel(kc, av, pa, ak, ar, bp, bBase + j * kc, C, c, ldc, kernelBeta);
                             if (blockEpilogue != null) blockEpilogue.apply(C, c, ldc, MR, NR);
                         } else {
                             if (cols == NR) {
                                 // A row edge: the full register block (its loads serve three vectors), rows kept.
-                                kernel(kc, ap, i * kc, bp, bBase + j * kc, w.edge, 0, NR, 0f);
+                                kernel(kc, av, pa, ak, ar, bp, bBase + j * kc, w.edge, 0, NR, 0f);
                                 mergeEdge(w.edge, NR, rows, cols, C, c, ldc, blockBeta);
                             } else {
-                                // A column edge: 16-column strips, computing only the vectors that exist; whole
-                                // strips straight into C (attention's head_dim 32 is two), the rest via scratch.
+                                // A column edge: 32- and 16-column strips, computing only the vectors that exist;
+                                // whole strips straight into C (attention's head_dim 32 is one pair), the rest via scratch.
                                 for (int x = 0; x < cols; x += L) {
-                                    if (rows == MR && x + L <= cols) {
-                                        kernelStrip(kc, ap, i * kc, bp, bBase + j * kc + x, C, c + x, ldc, blockBeta);
+                                    if (rows == MR && x + 2 * L <= cols) {
+                                        kernelPair(kc, av, pa, ak, ar, bp, bBase + j * kc + x, C, c + x, ldc, blockBeta);
+                                        x += L;
+                                    } else if (rows == MR && x + L <= cols) {
+                                        kernelStrip(kc, av, pa, ak, ar, bp, bBase + j * kc + x, C, c + x, ldc, blockBeta);
                                     } else {
-                                        kernelStrip(kc, ap, i * kc, bp, bBase + j * kc + x, w.edge, 0, L, 0f);
+                                        kernelStrip(kc, av, pa, ak, ar, bp, bBase + j * kc + x, w.edge, 0, L, 0f);
                                         mergeEdge(w.edge, L, rows, Math.min(L, cols - x), C, c + x, ldc, blockBeta);
                                     }
                                 }
@@ -607,34 +622,36 @@ public final class Gemm {
     private static final FloatVector ZIP4_LO = L == 16 ? zipIndex(4, false) : null, ZIP4_HI = L == 16 ? zipIndex(4, true) : null;
 
     /**
-     * The MR x NR register block: C[c + r*ldc + x] = sum_k a[pa + k*MR + r] * b[pb + k*NR + x] (+ beta*C).
-     * Written out for MR = 8 and NRV = 3 so that the 24 accumulators stay in registers.
+     * The MR x NR register block: C[c + r*ldc + x] = sum_k a[pa + k*ak + r*ar] * b[pb + k*NR + x] (+ beta*C),
+     * A read in place (ak, ar = its strides) or from a packed panel (MR, 1). Written out for MR = 8 and NRV = 3
+     * so that the 24 accumulators stay in registers.
      */
-    private static void kernel(int kc, float[] a, int pa, float[] b, int pb, float[] c, int pc, int ldc, float beta) {
+    private static void kernel(int kc, float[] a, int pa, int ak, int ar, float[] b, int pb, float[] c, int pc, int ldc, float beta) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
         FloatVector c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z, c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+        int a1 = ar, a2 = 2 * ar, a3 = 3 * ar, a4 = 4 * ar, a5 = 5 * ar, a6 = 6 * ar, a7 = 7 * ar;
         for (int k = 0; k < kc; k++) {
-            int ia = pa + k * MR, ib = pb + k * NR;
+            int ia = pa + k * ak, ib = pb + k * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, ib);
             FloatVector b1 = FloatVector.fromArray(S, b, ib + L);
             FloatVector b2 = FloatVector.fromArray(S, b, ib + 2 * L);
             FloatVector x;
             x = FloatVector.broadcast(S, a[ia]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
-            x = FloatVector.broadcast(S, a[ia + 1]);
+            x = FloatVector.broadcast(S, a[ia + a1]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
-            x = FloatVector.broadcast(S, a[ia + 2]);
+            x = FloatVector.broadcast(S, a[ia + a2]);
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
-            x = FloatVector.broadcast(S, a[ia + 3]);
+            x = FloatVector.broadcast(S, a[ia + a3]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
-            x = FloatVector.broadcast(S, a[ia + 4]);
+            x = FloatVector.broadcast(S, a[ia + a4]);
             c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42);
-            x = FloatVector.broadcast(S, a[ia + 5]);
+            x = FloatVector.broadcast(S, a[ia + a5]);
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52);
-            x = FloatVector.broadcast(S, a[ia + 6]);
+            x = FloatVector.broadcast(S, a[ia + a6]);
             c60 = x.fma(b0, c60); c61 = x.fma(b1, c61); c62 = x.fma(b2, c62);
-            x = FloatVector.broadcast(S, a[ia + 7]);
+            x = FloatVector.broadcast(S, a[ia + a7]);
             c70 = x.fma(b0, c70); c71 = x.fma(b1, c71); c72 = x.fma(b2, c72);
         }
         // Stores are written out (no helper taking vectors) so that nothing is boxed: C2 does not
@@ -662,26 +679,27 @@ public final class Gemm {
     }
 
     /**
-     * One strip of an edge tile, {@code cols} <= L columns wide: C[c + r*ldc + x] = sum_k a[pa + k*MR + r] *
+     * One strip of an edge tile, {@code cols} <= L columns wide: C[c + r*ldc + x] = sum_k a[pa + k*ak + r*ar] *
      * b[pb + k*NR + x] (+ beta*C) for r < rows, x < cols, with the kernel's arithmetic. Eight accumulators
      * (a 4-column edge costs a sixth of a full register block), stored whole into {@code scratch} (8 x L)
      * and merged into C by {@link #mergeEdge}. Kept free of masks and branches: C1 runs out of virtual
      * registers on a masked version, and a method C1 cannot compile may never reach C2.
      */
-    private static void kernelStrip(int kc, float[] a, int pa, float[] b, int pb, float[] c, int pc, int ldc, float beta) {
+    private static void kernelStrip(int kc, float[] a, int pa, int ak, int ar, float[] b, int pb, float[] c, int pc, int ldc, float beta) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
+        int a1 = ar, a2 = 2 * ar, a3 = 3 * ar, a4 = 4 * ar, a5 = 5 * ar, a6 = 6 * ar, a7 = 7 * ar;
         for (int k = 0; k < kc; k++) {
-            int ia = pa + k * MR;
+            int ia = pa + k * ak;
             FloatVector bv = FloatVector.fromArray(S, b, pb + k * NR);
             c0 = FloatVector.broadcast(S, a[ia]).fma(bv, c0);
-            c1 = FloatVector.broadcast(S, a[ia + 1]).fma(bv, c1);
-            c2 = FloatVector.broadcast(S, a[ia + 2]).fma(bv, c2);
-            c3 = FloatVector.broadcast(S, a[ia + 3]).fma(bv, c3);
-            c4 = FloatVector.broadcast(S, a[ia + 4]).fma(bv, c4);
-            c5 = FloatVector.broadcast(S, a[ia + 5]).fma(bv, c5);
-            c6 = FloatVector.broadcast(S, a[ia + 6]).fma(bv, c6);
-            c7 = FloatVector.broadcast(S, a[ia + 7]).fma(bv, c7);
+            c1 = FloatVector.broadcast(S, a[ia + a1]).fma(bv, c1);
+            c2 = FloatVector.broadcast(S, a[ia + a2]).fma(bv, c2);
+            c3 = FloatVector.broadcast(S, a[ia + a3]).fma(bv, c3);
+            c4 = FloatVector.broadcast(S, a[ia + a4]).fma(bv, c4);
+            c5 = FloatVector.broadcast(S, a[ia + a5]).fma(bv, c5);
+            c6 = FloatVector.broadcast(S, a[ia + a6]).fma(bv, c6);
+            c7 = FloatVector.broadcast(S, a[ia + a7]).fma(bv, c7);
         }
         int p0 = pc, p1 = p0 + ldc, p2 = p1 + ldc, p3 = p2 + ldc, p4 = p3 + ldc, p5 = p4 + ldc, p6 = p5 + ldc, p7 = p6 + ldc;
         if (beta != 0) { // as the full kernel: C * beta + acc in one rounding
@@ -693,6 +711,43 @@ public final class Gemm {
         }
         c0.intoArray(c, p0); c1.intoArray(c, p1); c2.intoArray(c, p2); c3.intoArray(c, p3);
         c4.intoArray(c, p4); c5.intoArray(c, p5); c6.intoArray(c, p6); c7.intoArray(c, p7);
+    }
+
+    /** Two strips at once: 8 rows x 2 vectors (16 accumulators), each broadcast of A serving both. */
+    private static void kernelPair(int kc, float[] a, int pa, int ak, int ar, float[] b, int pb, float[] c, int pc, int ldc, float beta) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+        int a1 = ar, a2 = 2 * ar, a3 = 3 * ar, a4 = 4 * ar, a5 = 5 * ar, a6 = 6 * ar, a7 = 7 * ar;
+        for (int k = 0; k < kc; k++) {
+            int ia = pa + k * ak, ib = pb + k * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, ib), b1 = FloatVector.fromArray(S, b, ib + L);
+            FloatVector x;
+            x = FloatVector.broadcast(S, a[ia]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ia + a1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ia + a2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ia + a3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[ia + a4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[ia + a5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, a[ia + a6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, a[ia + a7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+        }
+        int p0 = pc, p1 = p0 + ldc, p2 = p1 + ldc, p3 = p2 + ldc, p4 = p3 + ldc, p5 = p4 + ldc, p6 = p5 + ldc, p7 = p6 + ldc;
+        if (beta != 0) {
+            FloatVector vb = FloatVector.broadcast(S, beta);
+            c00 = FloatVector.fromArray(S, c, p0).fma(vb, c00); c01 = FloatVector.fromArray(S, c, p0 + L).fma(vb, c01);
+            c10 = FloatVector.fromArray(S, c, p1).fma(vb, c10); c11 = FloatVector.fromArray(S, c, p1 + L).fma(vb, c11);
+            c20 = FloatVector.fromArray(S, c, p2).fma(vb, c20); c21 = FloatVector.fromArray(S, c, p2 + L).fma(vb, c21);
+            c30 = FloatVector.fromArray(S, c, p3).fma(vb, c30); c31 = FloatVector.fromArray(S, c, p3 + L).fma(vb, c31);
+            c40 = FloatVector.fromArray(S, c, p4).fma(vb, c40); c41 = FloatVector.fromArray(S, c, p4 + L).fma(vb, c41);
+            c50 = FloatVector.fromArray(S, c, p5).fma(vb, c50); c51 = FloatVector.fromArray(S, c, p5 + L).fma(vb, c51);
+            c60 = FloatVector.fromArray(S, c, p6).fma(vb, c60); c61 = FloatVector.fromArray(S, c, p6 + L).fma(vb, c61);
+            c70 = FloatVector.fromArray(S, c, p7).fma(vb, c70); c71 = FloatVector.fromArray(S, c, p7 + L).fma(vb, c71);
+        }
+        c00.intoArray(c, p0); c01.intoArray(c, p0 + L); c10.intoArray(c, p1); c11.intoArray(c, p1 + L);
+        c20.intoArray(c, p2); c21.intoArray(c, p2 + L); c30.intoArray(c, p3); c31.intoArray(c, p3 + L);
+        c40.intoArray(c, p4); c41.intoArray(c, p4 + L); c50.intoArray(c, p5); c51.intoArray(c, p5 + L);
+        c60.intoArray(c, p6); c61.intoArray(c, p6 + L); c70.intoArray(c, p7); c71.intoArray(c, p7 + L);
     }
 
     /** C[c + r*ldc + x] = scratch[r*ld + x] (+ beta*C, as the kernel rounds it) for r < rows, x < cols. */
