@@ -121,6 +121,6 @@ public abstract class Module {
     }
 
     public final void zeroGrad() {
-        for (Tensor t : namedParameters().values()) t.grad = null;
+        for (Tensor t : namedParameters().values()) t.dropGrad();
     }
 }

@@ -80,7 +80,7 @@ abstract class BaseOptimizer implements Optimizer {
 
     @Override
     public final void zeroGrad() {
-        for (Tensor t : tensors) t.grad = null;
+        for (Tensor t : tensors) t.dropGrad();
     }
 
     @Override
