@@ -64,22 +64,35 @@ public final class JitInlining {
         return result.join();
     }
 
-    /** The directive's JSON: C2 inlines each vector helper into any caller of ours. */
+    /**
+     * The directive's JSON: C2 inlines each vector helper into any caller of ours, and never inlines a
+     * {@link CompiledAlone} loop.
+     */
     static String directive() {
         StringBuilder inline = new StringBuilder();
         for (String m : vectorHelpers()) inline.append(inline.isEmpty() ? "" : ", ").append("\"+").append(m).append('"');
+        for (String m : compiledAlone()) inline.append(inline.isEmpty() ? "" : ", ").append("\"-").append(m).append('"');
         return "[{ match: \"org/mambavision/*.*\", c2: { inline: [" + inline + "] } }]";
+    }
+
+    /** "package/Class.method" for each {@link CompiledAlone} method of {@link #CLASSES}. */
+    static List<String> compiledAlone() {
+        return methodsOfClasses(m -> m.isAnnotationPresent(CompiledAlone.class));
     }
 
     /** "package/Class.method" for each method of {@link #CLASSES} with a vector or mask in its signature. */
     static List<String> vectorHelpers() {
+        return methodsOfClasses(JitInlining::hasVectorSignature);
+    }
+
+    private static List<String> methodsOfClasses(java.util.function.Predicate<Method> which) {
         TreeSet<String> names = new TreeSet<>();
         ClassLoader loader = JitInlining.class.getClassLoader();
         for (String cn : CLASSES) {
             try {
                 Class<?> c = Class.forName(cn, false, loader); // no static initialisation (those call install)
                 for (Method m : c.getDeclaredMethods()) {
-                    if (hasVectorSignature(m)) names.add(cn.replace('.', '/') + "." + m.getName());
+                    if (which.test(m)) names.add(cn.replace('.', '/') + "." + m.getName());
                 }
             } catch (ClassNotFoundException | LinkageError e) {
                 // a class left out of a trimmed build: its helpers just are not listed

@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
+import org.mambavision.engine.kernels.CompiledAlone;
 import org.mambavision.engine.kernels.VecMath;
 
 /**
@@ -154,34 +155,54 @@ public final class Activations {
 
     // ---- the loops: one per function and direction ---------------------------------------
 
+    @CompiledAlone
     private static void geluForward(float[] x, float[] y, int s, int e) {
         for (int i = s; i < e; i += V) gelu(load(x, i)).intoArray(y, i);
     }
 
-    /** Elements per block of the two-pass GELU backward (its scratch stays in L1). */
-    private static final int GELU_BLOCK = 1024;
-    private static final ThreadLocal<float[]> GELU_SCRATCH = ThreadLocal.withInitial(() -> new float[GELU_BLOCK]);
+    /** Elements per block of a two-pass backward (its scratch stays in L1). */
+    private static final int BLOCK = 1024;
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[BLOCK]);
+
+    /** First pass of a two-pass backward: t[i - s] = some transcendental function of x[i]. */
+    private interface Transcendental {
+        void run(float[] x, float[] t, int s, int e);
+    }
+
+    /** Second pass: gx[i] += g[i] * f'(x[i]), given t[i - s] from the first pass. */
+    private interface FromScratch {
+        void run(float[] x, float[] t, float[] g, float[] gx, int s, int e);
+    }
 
     /**
-     * Two passes per block, Phi(x) into a scratch, then x phi(x) + Phi(x): erf and exp in one loop
-     * are more than C2 inlines into one compilation (NodeCountInliningCutoff), and a helper left
-     * out boxes its vectors. A separate loop that is not inlined passes only arrays.
+     * A backward in two passes per block, the transcendental part into a scratch, then the derivative from
+     * it: erf or tanh (each with an exp inside) and the rest in one loop are more than C2 inlines into one
+     * compilation (NodeCountInliningCutoff), and a helper left out boxes every vector it passes (the
+     * tanh-GELU and SiLU backwards allocated in steady state). The passes are {@link CompiledAlone}: never
+     * inlined here (C2 did, following the type profile, and boxed erf's vectors), each compiles on its own
+     * and passes only arrays.
      */
-    private static void geluBackward(float[] x, float[] y, float[] g, float[] gx, int s, int e) {
-        float[] cdf = GELU_SCRATCH.get();
-        for (int b = s; b < e; b += GELU_BLOCK) {
-            int be = Math.min(e, b + GELU_BLOCK);
-            geluCdf(x, cdf, b, be);
-            geluBackwardFromCdf(x, cdf, g, gx, b, be);
+    private static void twoPasses(Transcendental first, FromScratch second, float[] x, float[] g, float[] gx, int s, int e) {
+        float[] t = SCRATCH.get();
+        for (int b = s; b < e; b += BLOCK) {
+            int be = Math.min(e, b + BLOCK);
+            first.run(x, t, b, be);
+            second.run(x, t, g, gx, b, be);
         }
     }
 
+    private static void geluBackward(float[] x, float[] y, float[] g, float[] gx, int s, int e) {
+        twoPasses(Activations::geluCdf, Activations::geluBackwardFromCdf, x, g, gx, s, e);
+    }
+
     /** cdf[i - s] = Phi(x[i]). */
+    @CompiledAlone
     private static void geluCdf(float[] x, float[] cdf, int s, int e) {
         for (int i = s; i < e; i += V) VecMath.onePlusErf(load(x, i).mul(SQRT1_2)).mul(0.5f).intoArray(cdf, i - s);
     }
 
     /** gx += g (Phi(x) + x phi(x)), Phi(x) read from cdf[i - s]. */
+    @CompiledAlone
     private static void geluBackwardFromCdf(float[] x, float[] cdf, float[] g, float[] gx, int s, int e) {
         for (int i = s; i < e; i += V) {
             FloatVector xv = load(x, i);
@@ -190,20 +211,44 @@ public final class Activations {
         }
     }
 
+    @CompiledAlone
     private static void geluTanhForward(float[] x, float[] y, int s, int e) {
         for (int i = s; i < e; i += V) geluTanh(load(x, i)).intoArray(y, i);
     }
 
     private static void geluTanhBackward(float[] x, float[] y, float[] g, float[] gx, int s, int e) {
-        for (int i = s; i < e; i += V) accumulate(geluTanhDerivative(load(x, i)), g, gx, i);
+        twoPasses(Activations::tanhOfInner, Activations::geluTanhBackwardFromTanh, x, g, gx, s, e);
     }
 
+    /** t[i - s] = tanh(sqrt(2/pi) (x + 0.044715 x^3)). */
+    @CompiledAlone
+    private static void tanhOfInner(float[] x, float[] t, int s, int e) {
+        for (int i = s; i < e; i += V) VecMath.tanh(tanhInner(load(x, i))).intoArray(t, i - s);
+    }
+
+    @CompiledAlone
+    private static void geluTanhBackwardFromTanh(float[] x, float[] t, float[] g, float[] gx, int s, int e) {
+        for (int i = s; i < e; i += V) accumulate(geluTanhDerivative(load(x, i), load(t, i - s)), g, gx, i);
+    }
+
+    @CompiledAlone
     private static void siluForward(float[] x, float[] y, int s, int e) {
         for (int i = s; i < e; i += V) silu(load(x, i)).intoArray(y, i);
     }
 
     private static void siluBackward(float[] x, float[] y, float[] g, float[] gx, int s, int e) {
-        for (int i = s; i < e; i += V) accumulate(siluDerivative(load(x, i)), g, gx, i);
+        twoPasses(Activations::sigmoid, Activations::siluBackwardFromSigmoid, x, g, gx, s, e);
+    }
+
+    /** t[i - s] = sigmoid(x[i]). */
+    @CompiledAlone
+    private static void sigmoid(float[] x, float[] t, int s, int e) {
+        for (int i = s; i < e; i += V) VecMath.sigmoid(load(x, i)).intoArray(t, i - s);
+    }
+
+    @CompiledAlone
+    private static void siluBackwardFromSigmoid(float[] x, float[] t, float[] g, float[] gx, int s, int e) {
+        for (int i = s; i < e; i += V) accumulate(siluDerivative(load(x, i), load(t, i - s)), g, gx, i);
     }
 
     private static void reluForward(float[] x, float[] y, int s, int e) {
@@ -218,14 +263,17 @@ public final class Activations {
         }
     }
 
+    @CompiledAlone
     private static void softplusForward(float[] x, float[] y, int s, int e) {
         for (int i = s; i < e; i += V) VecMath.softplus(load(x, i)).intoArray(y, i);
     }
 
+    @CompiledAlone
     private static void softplusBackward(float[] x, float[] y, float[] g, float[] gx, int s, int e) {
         for (int i = s; i < e; i += V) accumulate(softplusDerivative(load(x, i)), g, gx, i);
     }
 
+    @CompiledAlone
     private static void expForward(float[] x, float[] y, int s, int e) {
         for (int i = s; i < e; i += V) VecMath.exp(load(x, i)).intoArray(y, i);
     }
@@ -244,9 +292,9 @@ public final class Activations {
         return x.mul(0.5f).mul(VecMath.tanh(tanhInner(x)).add(1f));
     }
 
-    private static FloatVector geluTanhDerivative(FloatVector x) {
+    /** d/dx of tanh-GELU, given t = tanh(tanhInner(x)). */
+    private static FloatVector geluTanhDerivative(FloatVector x, FloatVector t) {
         FloatVector x2 = x.mul(x);
-        FloatVector t = VecMath.tanh(tanhInner(x));
         FloatVector left = t.add(1f).mul(0.5f);
         FloatVector dInner = x2.fma(3f * TANH_KAPPA, 1f).mul(TANH_BETA);
         FloatVector right = x.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(dInner);
@@ -262,8 +310,8 @@ public final class Activations {
         return x.div(VecMath.exp(x.neg()).add(1f));
     }
 
-    private static FloatVector siluDerivative(FloatVector x) {
-        FloatVector sig = VecMath.sigmoid(x);
+    /** d/dx of x sigmoid(x), given sig = sigmoid(x). */
+    private static FloatVector siluDerivative(FloatVector x, FloatVector sig) {
         return sig.mul(x.mul(sig.neg().add(1f)).add(1f));
     }
 

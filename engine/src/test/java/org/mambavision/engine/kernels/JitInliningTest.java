@@ -26,7 +26,7 @@ class JitInliningTest {
                 String name = root.relativize(f).toString().replace('/', '.').replace(".class", "");
                 String outer = name.contains("$") ? name.substring(0, name.indexOf('$')) : name;
                 Class<?> c = Class.forName(name, false, JitInlining.class.getClassLoader());
-                if (Arrays.stream(c.getDeclaredMethods()).anyMatch(JitInlining::hasVectorSignature)) {
+                if (Arrays.stream(c.getDeclaredMethods()).anyMatch(m -> JitInlining.hasVectorSignature(m) || m.isAnnotationPresent(CompiledAlone.class))) {
                     withHelpers++;
                     if (!Arrays.asList(JitInlining.CLASSES).contains(name)) missing.add(name + (name.equals(outer) ? "" : " (nested)"));
                 }
@@ -47,6 +47,18 @@ class JitInliningTest {
         assertFalse(JitInlining.hasVectorSignature(rowMax));
     }
 
+    @Test
+    void compiledAloneLoopsAreNeverInlined() {
+        List<String> alone = JitInlining.compiledAlone();
+        assertTrue(alone.contains("org/mambavision/engine/ops/Activations.geluCdf"), alone.toString());
+        assertTrue(alone.contains("org/mambavision/engine/ops/Activations.sigmoid"), alone.toString());
+        String directive = JitInlining.directive();
+        assertTrue(directive.contains("\"-org/mambavision/engine/ops/Activations.geluCdf\""), directive);
+        assertTrue(directive.contains("\"+org/mambavision/engine/kernels/VecMath.exp\""), directive);
+        // a loop is never both forced in and kept out
+        for (String m : alone) assertFalse(JitInlining.vectorHelpers().contains(m), m);
+    }
+
     /** On HotSpot (what the project runs on) the directive is in place once the engine's kernels are loaded. */
     @Test
     void directiveIsInstalled() throws Exception {
@@ -55,5 +67,6 @@ class JitInliningTest {
         String printed = String.valueOf(ManagementFactory.getPlatformMBeanServer().invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"),
                 "compilerDirectivesPrint", new Object[] {new String[0]}, new String[] {String[].class.getName()}));
         assertTrue(printed.contains("+org/mambavision/engine/kernels/VecMath.exp"), printed);
+        assertTrue(printed.contains("-org/mambavision/engine/ops/Activations.geluCdf"), printed);
     }
 }
