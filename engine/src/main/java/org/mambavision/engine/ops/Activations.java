@@ -155,7 +155,6 @@ public final class Activations {
 
     // ---- the loops: one per function and direction ---------------------------------------
 
-    @CompiledAlone
     private static void geluForward(float[] x, float[] y, int s, int e) {
         for (int i = s; i < e; i += V) gelu(load(x, i)).intoArray(y, i);
     }
@@ -211,7 +210,6 @@ public final class Activations {
         }
     }
 
-    @CompiledAlone
     private static void geluTanhForward(float[] x, float[] y, int s, int e) {
         for (int i = s; i < e; i += V) geluTanh(load(x, i)).intoArray(y, i);
     }
@@ -231,7 +229,6 @@ public final class Activations {
         for (int i = s; i < e; i += V) accumulate(geluTanhDerivative(load(x, i), load(t, i - s)), g, gx, i);
     }
 
-    @CompiledAlone
     private static void siluForward(float[] x, float[] y, int s, int e) {
         for (int i = s; i < e; i += V) silu(load(x, i)).intoArray(y, i);
     }
@@ -263,17 +260,14 @@ public final class Activations {
         }
     }
 
-    @CompiledAlone
     private static void softplusForward(float[] x, float[] y, int s, int e) {
         for (int i = s; i < e; i += V) VecMath.softplus(load(x, i)).intoArray(y, i);
     }
 
-    @CompiledAlone
     private static void softplusBackward(float[] x, float[] y, float[] g, float[] gx, int s, int e) {
         for (int i = s; i < e; i += V) accumulate(softplusDerivative(load(x, i)), g, gx, i);
     }
 
-    @CompiledAlone
     private static void expForward(float[] x, float[] y, int s, int e) {
         for (int i = s; i < e; i += V) VecMath.exp(load(x, i)).intoArray(y, i);
     }
