@@ -640,7 +640,54 @@ public final class Gemm {
         FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
         FloatVector c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z, c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
         int a1 = ar, a2 = 2 * ar, a3 = 3 * ar, a4 = 4 * ar, a5 = 5 * ar, a6 = 6 * ar, a7 = 7 * ar;
-        for (int k = 0; k < kc; k++) {
+        int k = 0;
+        // Two k steps per iteration, written out: half the loop overhead (index updates, bounds and loop checks) per
+        // FMA. Each accumulator still sees its FMAs in k order, so the bits are those of a one-step loop.
+        // bench kernels, five alternating rounds: weight-gradient rows 280 -> 326, conv2d 283 -> 316 GFLOP/s (medians).
+        for (; k + 2 <= kc; k += 2) {
+            int ia = pa + k * ak, ib = pb + k * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, ib);
+            FloatVector b1 = FloatVector.fromArray(S, b, ib + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, ib + 2 * L);
+            FloatVector x;
+            x = FloatVector.broadcast(S, a[ia]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
+            x = FloatVector.broadcast(S, a[ia + a1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
+            x = FloatVector.broadcast(S, a[ia + a2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
+            x = FloatVector.broadcast(S, a[ia + a3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
+            x = FloatVector.broadcast(S, a[ia + a4]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42);
+            x = FloatVector.broadcast(S, a[ia + a5]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52);
+            x = FloatVector.broadcast(S, a[ia + a6]);
+            c60 = x.fma(b0, c60); c61 = x.fma(b1, c61); c62 = x.fma(b2, c62);
+            x = FloatVector.broadcast(S, a[ia + a7]);
+            c70 = x.fma(b0, c70); c71 = x.fma(b1, c71); c72 = x.fma(b2, c72);
+            ia = ia + ak; ib = ib + NR;
+            b0 = FloatVector.fromArray(S, b, ib);
+            b1 = FloatVector.fromArray(S, b, ib + L);
+            b2 = FloatVector.fromArray(S, b, ib + 2 * L);
+                        x = FloatVector.broadcast(S, a[ia]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
+            x = FloatVector.broadcast(S, a[ia + a1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
+            x = FloatVector.broadcast(S, a[ia + a2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
+            x = FloatVector.broadcast(S, a[ia + a3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
+            x = FloatVector.broadcast(S, a[ia + a4]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42);
+            x = FloatVector.broadcast(S, a[ia + a5]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52);
+            x = FloatVector.broadcast(S, a[ia + a6]);
+            c60 = x.fma(b0, c60); c61 = x.fma(b1, c61); c62 = x.fma(b2, c62);
+            x = FloatVector.broadcast(S, a[ia + a7]);
+            c70 = x.fma(b0, c70); c71 = x.fma(b1, c71); c72 = x.fma(b2, c72);
+        }
+        for (; k < kc; k++) {
             int ia = pa + k * ak, ib = pb + k * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, ib);
             FloatVector b1 = FloatVector.fromArray(S, b, ib + L);
