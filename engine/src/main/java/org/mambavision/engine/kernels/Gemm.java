@@ -399,8 +399,9 @@ public final class Gemm {
             // The packed B block is reused by every MC-row block of the tile; the A block stays in L2.
             for (int ib = 0; ib < mc; ib += MC) {
                 int mb = Math.min(MC, mc - ib);
-                for (int i = 0; i < mb; i += MR) {
-                    if (!DIRECT_A || mb - i < MR) packPanel(A, offA + k0 * aK + (i0 + ib + i) * aI, aK, aI, kc, Math.min(MR, mb - i), MR, ap, i * kc);
+                // Panels read in place need no copy: only a last panel of fewer than MR rows is packed (zero-padded).
+                for (int i = DIRECT_A ? mb - mb % MR : 0; i < mb; i += MR) {
+                    packPanel(A, offA + k0 * aK + (i0 + ib + i) * aI, aK, aI, kc, Math.min(MR, mb - i), MR, ap, i * kc);
                 }
                 for (int i = 0; i < mb; i += MR) {
                     int rows = Math.min(MR, mb - i);
@@ -687,6 +688,7 @@ public final class Gemm {
             x = FloatVector.broadcast(S, a[ia + a7]);
             c70 = x.fma(b0, c70); c71 = x.fma(b1, c71); c72 = x.fma(b2, c72);
         }
+        // The odd last k, the same step once more (a helper would take the accumulators as boxed vectors).
         for (; k < kc; k++) {
             int ia = pa + k * ak, ib = pb + k * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, ib);
