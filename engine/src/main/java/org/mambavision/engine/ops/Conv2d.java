@@ -13,6 +13,8 @@ import org.mambavision.engine.kernels.VecMath;
  *
  * <p>Paths, by geometry:
  * <ul>
+ *   <li>3x3, stride 1, padding 1 (MambaVision's conv blocks): Winograd F(4x4, 3x3), see {@link Winograd};
+ *       forward, input gradient (itself such a convolution) and weight gradient.</li>
  *   <li>Kernels larger than 1x1 with padding below the kernel size (the 3x3 convolutions of the models):
  *       no im2col matrix, see {@link DirectConv}; forward and weight gradient for any stride, the input
  *       gradient there for stride 1.</li>
@@ -48,6 +50,7 @@ public final class Conv2d {
         Tensor out = Tensor.empty(g.n(), g.cout(), g.hout(), g.wout());
         float[] bias = b == null ? null : b.data;
         if (g.isPatchify()) patchifyForward(g, x.data, w.data, bias, out.data);
+        else if (Winograd.applies(g)) Winograd.forward(g, x.data, w.data, bias, out.data, false, null, null);
         else if (DirectConv.applies(g)) DirectConv.forward(g, x.data, w.data, bias, out.data, false);
         else blockedForward(g, x.data, w.data, bias, out.data);
         Tape.record(out, () -> {
@@ -57,7 +60,8 @@ public final class Conv2d {
                 patchifyBackward(g, x, w, gout);
             } else {
                 if (w.requiresGrad()) {
-                    if (DirectConv.applies(g)) DirectConv.weightGrad(g, x.data, gout, w.gradBuffer());
+                    if (Winograd.applies(g)) Winograd.weightGrad(g, x.data, gout, w.gradBuffer());
+                    else if (DirectConv.applies(g)) DirectConv.weightGrad(g, x.data, gout, w.gradBuffer());
                     else blockedWeightGrad(g, x.data, gout, w.gradBuffer());
                 }
                 if (x.requiresGrad()) {
@@ -85,14 +89,16 @@ public final class Conv2d {
             throw new IllegalArgumentException("Conv2d: residual " + residual.shapeString() + " does not match the output ("
                     + g.n() + ", " + g.cout() + ", " + g.hout() + ", " + g.wout() + ")");
         }
-        if (!DirectConv.applies(g)) {
+        if (!DirectConv.applies(g) && !Winograd.applies(g)) {
             Tensor y = forward(x, w, b, stride, padding);
             if (act != null) act.applyInPlace(y.data, 0, y.numel());
             if (residual != null) VecMath.addInto(y.numel(), residual.data, 0, y.data, 0);
             return y;
         }
         Tensor out = Tensor.empty(g.n(), g.cout(), g.hout(), g.wout());
-        DirectConv.forward(g, x.data, w.data, b == null ? null : b.data, out.data, false, act, residual == null ? null : residual.data);
+        float[] bias = b == null ? null : b.data, res = residual == null ? null : residual.data;
+        if (Winograd.applies(g)) Winograd.forward(g, x.data, w.data, bias, out.data, false, act, res);
+        else DirectConv.forward(g, x.data, w.data, bias, out.data, false, act, res);
         return out;
     }
 

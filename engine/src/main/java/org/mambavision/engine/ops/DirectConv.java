@@ -252,7 +252,8 @@ final class DirectConv {
         }
         ConvGeometry back = new ConvGeometry(g.n(), cout, g.hout(), g.wout(), cin, kh, kw, 1, 1,
                 kh - 1 - g.ph(), kw - 1 - g.pw(), g.h(), g.w());
-        forward(back, gout, flipped, null, gx, true);
+        if (Winograd.applies(back)) Winograd.forward(back, gout, flipped, null, gx, true, null, null);
+        else forward(back, gout, flipped, null, gx, true);
         BufferPool.release(flipped);
     }
 }
