@@ -211,7 +211,7 @@ final class Winograd {
                     continue;
                 }
                 System.arraycopy(gout, src + y * wout, ph, prow, wout);
-                splitPhases(ph, prow, m, twp, y * twp, phasePlane);
+                splitPhases(ph, prow, m, tw, y * twp, phasePlane); // a tile reads phase column tx only
             }
             for (int ty = 0; ty < th; ty++) {
                 for (int tx0 = 0; tx0 < tw; tx0 += L) {
@@ -346,7 +346,7 @@ final class Winograd {
                     continue;
                 }
                 System.arraycopy(x, src + iy * wd, ph, prow + 1, wd);
-                splitPhases(ph, prow, m, twp, pr * twp, phasePlane);
+                splitPhases(ph, prow, m, tw + 1, pr * twp, phasePlane); // a tile row reads phase columns 0..tw
             }
             for (int ty = 0; ty < th; ty++) {
                 for (int tx0 = 0; tx0 < tw; tx0 += L) {
@@ -397,9 +397,13 @@ final class Winograd {
         d1.sub(d3).intoArray(dst, d + 3 * ds);
     }
 
-    /** ph[q * phasePlane + dst + u] = ph[row + m * u + q] for u in [0, twp): the padded row at {@code row} split into m phases. */
-    private static void splitPhases(float[] ph, int row, int m, int twp, int dst, int phasePlane) {
-        for (int u0 = 0; u0 < twp; u0 += L) {
+    /**
+     * ph[q * phasePlane + dst + u] = ph[row + m * u + q] for u in [0, cols) rounded up to whole vectors: the
+     * padded row at {@code row} split into m phases. Columns past {@code cols} are left as they were: only
+     * lanes of tiles past the row's end read them, and those lanes are never used.
+     */
+    private static void splitPhases(float[] ph, int row, int m, int cols, int dst, int phasePlane) {
+        for (int u0 = 0; u0 < cols; u0 += L) {
             int s = row + m * u0, d = dst + u0;
             FloatVector v0 = FloatVector.fromArray(S, ph, s), v1 = FloatVector.fromArray(S, ph, s + L);
             if (m == 2) {
