@@ -13,7 +13,8 @@ import org.mambavision.engine.kernels.VecMath;
  *
  * <p>Paths, by geometry:
  * <ul>
- *   <li>3x3, stride 1, padding 1 (MambaVision's conv blocks): Winograd F(4x4, 3x3), see {@link Winograd};
+ *   <li>3x3, stride 1, padding 1 on maps of 10 or more per side (MambaVision's conv blocks): Winograd F(4x4, 3x3)
+ *       or F(2x2, 3x3), see {@link Winograd};
  *       forward, input gradient (itself such a convolution) and weight gradient.</li>
  *   <li>Kernels larger than 1x1 with padding below the kernel size (the 3x3 convolutions of the models):
  *       no im2col matrix, see {@link DirectConv}; forward and weight gradient for any stride, the input

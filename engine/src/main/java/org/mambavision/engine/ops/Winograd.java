@@ -17,7 +17,7 @@ import org.mambavision.engine.kernels.VecMath;
  * V = B^T d B and U = G g G^T, and the tile is Y = A^T (sum over input channels of U . V) A. The sum over
  * channels is, for each of the (m+2)^2 transform points, one product U[p] (Cout x Cin) x V[p] (Cin x tiles),
  * so a tile costs (m+2)^2 multiply-adds per channel pair instead of 9 m^2: 2.25x fewer for m = 2, 4x fewer
- * for m = 4 (the default). The transforms are additions and small constant multiples, vectorized over
+ * for m = 4. The transforms are additions and small constant multiples, vectorized over
  * 16 neighbouring tiles of a tile row.
  *
  * <p>Rounding differs from the direct sum (the transforms add and subtract before the products); for
@@ -29,11 +29,13 @@ import org.mambavision.engine.kernels.VecMath;
  * inputs V are stored per point and channel as lines over the tiles of a group of images (image, tile row,
  * tile column), with a vector's slack at the end: a vector that runs past its tile row writes lanes the
  * next row overwrites, so lines are filled in order, one thread per channel. -Dmv.conv.winograd=false
- * sends these convolutions to {@link DirectConv} (for A/B measurements); -Dmv.conv.winogradTile=2 picks F(2x2).
+ * sends these convolutions to {@link DirectConv} (for A/B measurements). Maps of 16 or more on each side use
+ * F(4x4), from 10 F(2x2), smaller ones the direct path (see {@link #transformFor}).
  */
 final class Winograd {
     static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("mv.conv.winograd", "true"));
-    private static final int DEFAULT_TILE = Integer.getInteger("mv.conv.winogradTile", 4);
+    /** 2 or 4 forces that tile size wherever the geometry fits (A/B runs); 0 chooses by map size. */
+    private static final int FORCED_TILE = Integer.getInteger("mv.conv.winogradTile", 0);
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
@@ -47,7 +49,20 @@ final class Winograd {
 
     /** Whether this path handles the geometry (and is switched on). */
     static boolean applies(ConvGeometry g) {
-        return ENABLED && g.kh() == 3 && g.kw() == 3 && g.sh() == 1 && g.sw() == 1 && g.ph() == 1 && g.pw() == 1;
+        return transformFor(g) != null;
+    }
+
+    /**
+     * The transform for a geometry, or null for the direct path. The transforms work on 16 tiles of a tile
+     * row at a time, so narrow maps waste lanes: measured at batch 32 (forward, ms, direct / F(4x4) / F(2x2)):
+     * 56x56x80 68 / 35 / 45, 28x28x160 68 / 33 / 42, 16x16x64 4.3 / 3.6 / 3.7, 14x14x80 5.3 / 4.4 / 3.9,
+     * 10x10x128 7.1 / 7.1 / 5.1; at 8x8x32 and 4x4x64 (batch 64) the direct path was fastest.
+     */
+    static Transform transformFor(ConvGeometry g) {
+        if (!ENABLED || g.kh() != 3 || g.kw() != 3 || g.sh() != 1 || g.sw() != 1 || g.ph() != 1 || g.pw() != 1) return null;
+        if (FORCED_TILE != 0) return Transform.forTile(FORCED_TILE);
+        int side = Math.min(g.hout(), g.wout());
+        return side >= 16 ? Transform.F4 : side >= 10 ? Transform.F2 : null;
     }
 
     /**
@@ -123,7 +138,7 @@ final class Winograd {
     /** out = act(conv(x, w) + bias) + residual, or out += conv(x, w) + bias when {@code accumulate}. */
     static void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] out, boolean accumulate,
                         Activations.Function act, float[] residual) {
-        forward(g, x, w, bias, out, accumulate, act, residual, Transform.forTile(DEFAULT_TILE));
+        forward(g, x, w, bias, out, accumulate, act, residual, transformFor(g));
     }
 
     static void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] out, boolean accumulate,
@@ -160,7 +175,7 @@ final class Winograd {
      * own groups and the threads' sums are added in order; otherwise the groups run in order, each using the threads.
      */
     static void weightGrad(ConvGeometry g, float[] x, float[] gout, float[] gw) {
-        weightGrad(g, x, gout, gw, Transform.forTile(DEFAULT_TILE));
+        weightGrad(g, x, gout, gw, transformFor(g));
     }
 
     static void weightGrad(ConvGeometry g, float[] x, float[] gout, float[] gw, Transform f) {

@@ -10,7 +10,8 @@ import org.mambavision.engine.ops.Conv2d;
 
 /**
  * Throwaway throughput runner for the convolutions of MambaVision-T's conv stages at batch 32 (not a
- * unit test): forward or forward+backward GFLOP/s, median of runs. Args: seconds per row (default 4), [train|fwd], [batch (default 32)].
+ * unit test): forward or forward+backward GFLOP/s, median of runs. Args: seconds per row (default 4), [train|fwd], [batch (default 32)];
+ * -Dshapes=... for other shapes.
  */
 public final class ConvPerfMain {
     public static void main(String[] args) {
@@ -20,9 +21,14 @@ public final class ConvPerfMain {
         // MambaVision-T at batch 32: stem (2), stage-1 conv, downsample 1, stage-2 conv, downsample 2 and 3
         int[][] shapes = {{32, 3, 224, 224, 32, 2}, {32, 32, 112, 112, 80, 2}, {32, 80, 56, 56, 80, 1}, {32, 80, 56, 56, 160, 2},
             {32, 160, 28, 28, 160, 1}, {32, 160, 28, 28, 320, 2}, {32, 320, 14, 14, 640, 2}};
+        String only = System.getProperty("shapes"); // e.g. -Dshapes=64,32,8,8,32,1;64,64,4,4,64,1 (n, cin, h, w, cout, stride)
+        if (only != null) {
+            shapes = Arrays.stream(only.split(";")).map(t -> Arrays.stream(t.split(",")).mapToInt(Integer::parseInt).toArray())
+                    .toArray(int[][]::new);
+        }
         SplittableRandom rng = new SplittableRandom(1);
         for (int[] s : shapes) {
-            s[0] = batch;
+            if (only == null) s[0] = batch;
             Tensor x = Tensor.randn(rng, 1f, s[0], s[1], s[2], s[3]).requiresGrad(true);
             Tensor w = Tensor.randn(rng, 0.05f, s[4], s[1], 3, 3).requiresGrad(true);
             int ho = (s[2] - 1) / s[5] + 1;

@@ -75,4 +75,20 @@ class WinogradTest {
             }
         }
     }
+
+    private static Winograd.Transform chosen(int h, int w, int k, int stride, int pad) {
+        return Winograd.transformFor(ConvGeometry.of(Tensor.zeros(1, 2, h, w), Tensor.zeros(3, 2, k, k), null, stride, stride, pad, pad));
+    }
+
+    @Test
+    void tileSizeFollowsTheMapSize() {
+        assertSame(Winograd.Transform.F4, chosen(56, 56, 3, 1, 1));
+        assertSame(Winograd.Transform.F4, chosen(16, 40, 3, 1, 1));
+        assertSame(Winograd.Transform.F2, chosen(15, 40, 3, 1, 1));
+        assertSame(Winograd.Transform.F2, chosen(10, 10, 3, 1, 1));
+        assertNull(chosen(9, 40, 3, 1, 1));  // narrow maps: the direct path
+        assertNull(chosen(56, 56, 3, 2, 1)); // strided, unpadded or other kernels: never
+        assertNull(chosen(56, 56, 3, 1, 0));
+        assertNull(chosen(56, 56, 5, 1, 1));
+    }
 }
