@@ -3,6 +3,7 @@ package org.mambavision.engine.ops;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.mambavision.engine.BufferPool;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -51,7 +52,10 @@ public final class Activations {
     }
 
     /** Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). */
-    public static Tensor gelu(Tensor x) { return unary("gelu", Activations::geluForward, Activations::geluBackward, x); }
+    public static Tensor gelu(Tensor x) {
+        if (x != null && Tape.needsGrad(x)) return geluSavingCdf(x);
+        return unary("gelu", Activations::geluForward, Activations::geluBackward, x);
+    }
 
     /** GELU with PyTorch's approximate='tanh': 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
     public static Tensor geluTanh(Tensor x) {
@@ -106,19 +110,22 @@ public final class Activations {
         float[] xd = x.data, yd = out.data;
         int n = xd.length;
         Parallel.forRange(n, GRAIN, (s, e) -> forwardRange(fwd, xd, yd, s, e));
-        Tape.record(out, () -> {
-            // A fresh gradient is zeroed block by block just before use (in cache), not in a pass of its own.
-            boolean fresh = x.allocateGradForOverwrite();
-            float[] g = out.grad, gx = x.grad;
-            Parallel.forRange(n, GRAIN, (s, e) -> {
-                for (int b0 = s; b0 < e; b0 += ZERO_BLOCK) {
-                    int b1 = Math.min(e, b0 + ZERO_BLOCK);
-                    if (fresh) java.util.Arrays.fill(gx, b0, b1, 0f);
-                    backwardRange(bwd, xd, yd, g, gx, b0, b1);
-                }
-            });
-        }, x);
+        Tape.record(out, () -> backwardBlocks(bwd, x, yd, out.grad), x);
         return out;
+    }
+
+    /** gx += g f'(x) over the whole tensor, in parallel ranges; {@code y} is what the backward kernel reads as y. */
+    private static void backwardBlocks(Backward bwd, Tensor x, float[] y, float[] g) {
+        // A fresh gradient is zeroed block by block just before use (in cache), not in a pass of its own.
+        boolean fresh = x.allocateGradForOverwrite();
+        float[] xd = x.data, gx = x.grad;
+        Parallel.forRange(xd.length, GRAIN, (s, e) -> {
+            for (int b0 = s; b0 < e; b0 += ZERO_BLOCK) {
+                int b1 = Math.min(e, b0 + ZERO_BLOCK);
+                if (fresh) java.util.Arrays.fill(gx, b0, b1, 0f);
+                backwardRange(bwd, xd, y, g, gx, b0, b1);
+            }
+        });
     }
 
     private static void forwardRange(Forward k, float[] x, float[] y, int s, int e) {
@@ -168,9 +175,9 @@ public final class Activations {
         void run(float[] x, float[] t, int s, int e);
     }
 
-    /** Second pass: gx[i] += g[i] * f'(x[i]), given t[i - s] from the first pass. */
+    /** Second pass: gx[i] += g[i] * f'(x[i]), given t[i - tOff] from the first pass. */
     private interface FromScratch {
-        void run(float[] x, float[] t, float[] g, float[] gx, int s, int e);
+        void run(float[] x, float[] t, int tOff, float[] g, float[] gx, int s, int e);
     }
 
     /**
@@ -186,7 +193,7 @@ public final class Activations {
         for (int b = s; b < e; b += BLOCK) {
             int be = Math.min(e, b + BLOCK);
             first.run(x, t, b, be);
-            second.run(x, t, g, gx, b, be);
+            second.run(x, t, b, g, gx, b, be);
         }
     }
 
@@ -200,13 +207,50 @@ public final class Activations {
         for (int i = s; i < e; i += V) VecMath.onePlusErf(load(x, i).mul(SQRT1_2)).mul(0.5f).intoArray(cdf, i - s);
     }
 
-    /** gx += g (Phi(x) + x phi(x)), Phi(x) read from cdf[i - s]. */
+    /** gx += g (Phi(x) + x phi(x)), Phi(x) read from cdf[i - cOff]. */
     @CompiledAlone
-    private static void geluBackwardFromCdf(float[] x, float[] cdf, float[] g, float[] gx, int s, int e) {
+    private static void geluBackwardFromCdf(float[] x, float[] cdf, int cOff, float[] g, float[] gx, int s, int e) {
         for (int i = s; i < e; i += V) {
             FloatVector xv = load(x, i);
             FloatVector pdf = VecMath.exp(xv.mul(xv).mul(-0.5f)).mul(INV_SQRT_2PI);
-            accumulate(xv.fma(pdf, load(cdf, i - s)), g, gx, i);
+            accumulate(xv.fma(pdf, load(cdf, i - cOff)), g, gx, i);
+        }
+    }
+
+    /**
+     * GELU with a tape: the forward also stores Phi(x) (the erf it computes anyway), so the backward needs
+     * only phi(x) (an exp) instead of erf again; one more float per element kept until the backward. The
+     * same bits as {@link #geluForward} and {@link #geluBackward}.
+     */
+    private static Tensor geluSavingCdf(Tensor x) {
+        Tensor out = Tensor.empty(x.shape()), cdf = Tensor.empty(x.shape());
+        float[] xd = x.data, yd = out.data, cd = cdf.data;
+        int n = xd.length;
+        Parallel.forRange(n, GRAIN, (s, e) -> {
+            int full = s + S.loopBound(e - s);
+            geluForwardSavingCdf(xd, yd, cd, s, full);
+            if (full == e) return;
+            int t = e - full;
+            float[] px = new float[V], py = new float[V], pc = new float[V];
+            System.arraycopy(xd, full, px, 0, t);
+            geluForwardSavingCdf(px, py, pc, 0, V);
+            System.arraycopy(py, 0, yd, full, t);
+            System.arraycopy(pc, 0, cd, full, t);
+        });
+        Tape.record(out, () -> {
+            // the backward kernel's y is Phi(x) here
+            backwardBlocks((xs, c, g, gx, s, e) -> geluBackwardFromCdf(xs, c, 0, g, gx, s, e), x, cd, out.grad);
+            BufferPool.release(cd);
+        }, x);
+        return out;
+    }
+
+    /** y = GELU(x) and cdf = Phi(x), each rounded as geluForward and geluCdf round them. */
+    private static void geluForwardSavingCdf(float[] x, float[] y, float[] cdf, int s, int e) {
+        for (int i = s; i < e; i += V) {
+            FloatVector xv = load(x, i), onePlusErf = VecMath.onePlusErf(xv.mul(SQRT1_2));
+            xv.mul(0.5f).mul(onePlusErf).intoArray(y, i);
+            onePlusErf.mul(0.5f).intoArray(cdf, i);
         }
     }
 
@@ -225,8 +269,8 @@ public final class Activations {
     }
 
     @CompiledAlone
-    private static void geluTanhBackwardFromTanh(float[] x, float[] t, float[] g, float[] gx, int s, int e) {
-        for (int i = s; i < e; i += V) accumulate(geluTanhDerivative(load(x, i), load(t, i - s)), g, gx, i);
+    private static void geluTanhBackwardFromTanh(float[] x, float[] t, int tOff, float[] g, float[] gx, int s, int e) {
+        for (int i = s; i < e; i += V) accumulate(geluTanhDerivative(load(x, i), load(t, i - tOff)), g, gx, i);
     }
 
     private static void siluForward(float[] x, float[] y, int s, int e) {
@@ -244,8 +288,8 @@ public final class Activations {
     }
 
     @CompiledAlone
-    private static void siluBackwardFromSigmoid(float[] x, float[] t, float[] g, float[] gx, int s, int e) {
-        for (int i = s; i < e; i += V) accumulate(siluDerivative(load(x, i), load(t, i - s)), g, gx, i);
+    private static void siluBackwardFromSigmoid(float[] x, float[] t, int tOff, float[] g, float[] gx, int s, int e) {
+        for (int i = s; i < e; i += V) accumulate(siluDerivative(load(x, i), load(t, i - tOff)), g, gx, i);
     }
 
     private static void reluForward(float[] x, float[] y, int s, int e) {

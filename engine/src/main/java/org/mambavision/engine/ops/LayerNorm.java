@@ -84,17 +84,19 @@ public final class LayerNorm {
     private static void backward(float[] xd, float[] g, float[] mean, float[] rstd, int rows, int c,
                                  Tensor x, Tensor weight, Tensor bias) {
         float[] w = weight == null ? null : weight.data;
-        float[] gx = x.requiresGrad() ? x.gradBuffer() : null;
+        // A fresh input gradient is assigned rather than zero-filled and added to (no pass of its own).
+        boolean fresh = x.requiresGrad() && x.allocateGradForOverwrite();
+        float[] gx = x.requiresGrad() ? x.grad : null;
         boolean needW = weight != null && weight.requiresGrad(), needB = bias != null && bias.requiresGrad();
         int chunks = Math.max(1, Math.min(rows, Math.min(Parallel.threads() * 2, (int) ((long) rows * c / GRAIN) + 1)));
         float[][] partW = needW ? new float[chunks][c] : null, partB = needB ? new float[chunks][c] : null;
         Parallel.forEach(chunks, k -> {
             int r0 = (int) ((long) rows * k / chunks), r1 = (int) ((long) rows * (k + 1) / chunks);
             float[] xhat = new float[c], dxhat = new float[c];
+            float[] pw = needW ? partW[k] : null, pb = needB ? partB[k] : null;
             for (int r = r0; r < r1; r++) {
                 int off = r * c;
                 float mu = mean[r], rs = rstd[r];
-                double sumD, sumDX;
                 int i = 0, iBound = S.loopBound(c);
                 for (; i < iBound; i += S.length()) {
                     FloatVector.fromArray(S, xd, off + i).sub(mu).mul(rs).intoArray(xhat, i);
@@ -105,28 +107,31 @@ public final class LayerNorm {
                     xhat[i] = (xd[off + i] - mu) * rs;
                     dxhat[i] = w == null ? g[off + i] : g[off + i] * w[i];
                 }
+                float a = 0, bb = 0;
                 if (gx != null) {
-                    sumD = VecMath.sum(dxhat, 0, c);
-                    sumDX = VecMath.dot(dxhat, 0, xhat, 0, c);
-                    float a = (float) (sumD / c), bb = (float) (sumDX / c);
-                    // dx = rstd * (dxhat - a - xhat * b)
-                    int j = 0, bound = S.loopBound(c);
-                    for (; j < bound; j += S.length()) {
-                        FloatVector xh = FloatVector.fromArray(S, xhat, j);
+                    a = (float) (VecMath.sum(dxhat, 0, c) / c);
+                    bb = (float) (VecMath.dot(dxhat, 0, xhat, 0, c) / c);
+                }
+                // One pass for dx = rstd * (dxhat - a - xhat * b), dw += g * xhat and db += g.
+                int j = 0, bound = S.loopBound(c);
+                for (; j < bound; j += S.length()) {
+                    FloatVector xh = FloatVector.fromArray(S, xhat, j), gv = FloatVector.fromArray(S, g, off + j);
+                    if (gx != null) {
                         FloatVector v = FloatVector.fromArray(S, dxhat, j).sub(a).sub(xh.mul(bb)).mul(rs);
-                        v.add(FloatVector.fromArray(S, gx, off + j)).intoArray(gx, off + j);
+                        if (fresh) v.intoArray(gx, off + j);
+                        else v.add(FloatVector.fromArray(S, gx, off + j)).intoArray(gx, off + j);
                     }
-                    for (; j < c; j++) gx[off + j] += rs * (dxhat[j] - a - xhat[j] * bb);
+                    if (pw != null) gv.fma(xh, FloatVector.fromArray(S, pw, j)).intoArray(pw, j);
+                    if (pb != null) gv.add(FloatVector.fromArray(S, pb, j)).intoArray(pb, j);
                 }
-                if (needW) {
-                    float[] pw = partW[k];
-                    int j = 0, bound = S.loopBound(c);
-                    for (; j < bound; j += S.length()) {
-                        FloatVector.fromArray(S, g, off + j).fma(FloatVector.fromArray(S, xhat, j), FloatVector.fromArray(S, pw, j)).intoArray(pw, j);
+                for (; j < c; j++) {
+                    if (gx != null) {
+                        float v = rs * (dxhat[j] - a - xhat[j] * bb);
+                        gx[off + j] = fresh ? v : gx[off + j] + v;
                     }
-                    for (; j < c; j++) pw[j] += g[off + j] * xhat[j];
+                    if (pw != null) pw[j] += g[off + j] * xhat[j];
+                    if (pb != null) pb[j] += g[off + j];
                 }
-                if (needB) VecMath.addInto(c, g, off, partB[k], 0);
             }
         });
         if (needW) sumPartials(partW, weight.gradBuffer());

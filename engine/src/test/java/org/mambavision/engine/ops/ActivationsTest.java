@@ -104,4 +104,32 @@ class ActivationsTest {
         Tensor x = Tensor.of(new float[] {25f, 30f, -30f}, 3);
         GradCheck.check("softplus tail", () -> Activations.softplus(x), 1e-2, 1e-2, x);
     }
+
+    /**
+     * With a tape, GELU keeps Phi(x) from its forward for the backward: the output has the bits of the
+     * tape-free forward, and the gradient matches g * (Phi(x) + x phi(x)) in double. Sizes with and without
+     * a tail, with a fresh gradient and accumulating into one.
+     */
+    @Test
+    void geluWithTapeKeepsForwardBitsAndGradient() {
+        for (int n : new int[] {16 * 1024 + 5, 40000, 7}) {
+            Tensor x = TestUtil.randn(n, n);
+            for (int i = 0; i < n; i++) x.data[i] *= 3f;
+            Tensor plain;
+            try (var ng = org.mambavision.engine.Tape.noGrad()) { plain = Activations.gelu(x); }
+            x.requiresGrad(true);
+            for (int round = 0; round < 2; round++) { // round 1 accumulates onto round 0's gradient
+                Tensor y = Activations.gelu(x);
+                assertArrayEquals(plain.data, y.data, "forward bits, n=" + n);
+                float[] up = TestUtil.randn(n + 1, n).data;
+                float[] before = x.grad == null ? new float[n] : x.grad.clone();
+                org.mambavision.engine.Tape.backward(y, up);
+                for (int i = 0; i < n; i++) {
+                    double xi = x.data[i], cdf = 0.5 * (1 + TestUtil.erf(xi / Math.sqrt(2)));
+                    double d = cdf + xi * Math.exp(-0.5 * xi * xi) / Math.sqrt(2 * Math.PI);
+                    assertEquals(before[i] + up[i] * d, x.grad[i], 1e-5 * (1 + Math.abs(before[i] + up[i] * d)), "n=" + n + " at " + i);
+                }
+            }
+        }
+    }
 }
