@@ -165,6 +165,12 @@ public final class Gemm {
         sgemmPackedB(transA, M, A, offA, lda, b, bias, C, offC, ldc, null);
     }
 
+    /** C = op(A) B + beta C with a packed B: the same bits as {@link #sgemm} with B's source. */
+    public static void sgemmPackedB(boolean transA, int M, float[] A, int offA, int lda, PackedB b, float beta,
+                                    float[] C, int offC, int ldc) {
+        run(transA, b.transB, M, b.N, b.K, A, offA, lda, b.source, null, b.offB, b.ldb, beta, null, C, offC, ldc, b, null);
+    }
+
     /**
      * Applied to each finished part of C (rows x cols at C[offset], row stride ldc), once its sum is complete:
      * an activation fused into the product while the micro-tile is still in L1.

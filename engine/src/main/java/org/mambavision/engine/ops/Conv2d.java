@@ -154,13 +154,8 @@ public final class Conv2d {
     private static void biasGrad(ConvGeometry g, float[] gout, float[] gb) {
         int plane = g.outPlane();
         Parallel.forEach(g.cout(), co -> {
-            double s = 0;
-            for (int n = 0; n < g.n(); n++) {
-                int off = (n * g.cout() + co) * plane;
-                float r = 0;
-                for (int p = 0; p < plane; p++) r += gout[off + p];
-                s += r;
-            }
+            double s = 0; // vector partial sums per image (a scalar chain was 1 add per 4 cycles)
+            for (int n = 0; n < g.n(); n++) s += VecMath.sum(gout, (n * g.cout() + co) * plane, plane);
             gb[co] += (float) s;
         });
     }

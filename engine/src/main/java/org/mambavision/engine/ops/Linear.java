@@ -121,10 +121,14 @@ public final class Linear {
             int ldg = yChannelsFirst ? L : n;
             if (x.requiresGrad()) {
                 float[] gx = x.gradBuffer();
+                // W_r as B is packed once for all batch elements, not once per product (same bits)
+                Gemm.PackedB pw = !xChannelsFirst && batch > 1 ? Gemm.packB(false, in, n, W, wOff, in) : null;
                 forBatches(batch, b -> {
                     if (xChannelsFirst) { // dX_b^T (in, L) += W_r^T (in, n) * G_b^T (n, L)
                         Gemm.sgemm(true, !yChannelsFirst, in, L, n, W, wOff, in, G, b * yImage, ldg, 1f, gx, b * xImage, L);
-                    } else {              // dX_b (L, in) += G_b (L, n) * W_r (n, in)
+                    } else if (pw != null) { // dX_b (L, in) += G_b (L, n) * W_r (n, in)
+                        Gemm.sgemmPackedB(yChannelsFirst, L, G, b * yImage, ldg, pw, 1f, gx, b * xImage, in);
+                    } else {
                         Gemm.sgemm(yChannelsFirst, false, L, in, n, G, b * yImage, ldg, W, wOff, in, 1f, gx, b * xImage, in);
                     }
                 });
@@ -167,8 +171,10 @@ public final class Linear {
 
     /** Per batch element: Y_b (or Y_b^T) from X_b (or X_b^T), the layouts folded into the transpose flags. */
     private static void forwardPerBatch(int batch, int L, int in, int n, float[] X, boolean xChannelsFirst, float[] W, int wOff,
-                                        Gemm.Bias bv, float[] Y, boolean yChannelsFirst, Gemm.PackedB packed) {
+                                        Gemm.Bias bv, float[] Y, boolean yChannelsFirst, Gemm.PackedB packedRows) {
         int xImage = L * in, yImage = L * n;
+        // Where W_r^T is B, it is packed once for all batch elements (same bits as packing it per product).
+        Gemm.PackedB packed = packedRows != null || yChannelsFirst || batch < 2 ? packedRows : Gemm.packB(true, n, in, W, wOff, in);
         forBatches(batch, b -> {
             int yo = b * yImage;
             if (yChannelsFirst) { // Y_b^T (n, L) = W_r (n, in) * X_b^T (in, L): the weight is A, never packed
