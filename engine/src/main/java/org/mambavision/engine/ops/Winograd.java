@@ -56,13 +56,18 @@ final class Winograd {
      * The transform for a geometry, or null for the direct path. The transforms work on 16 tiles of a tile
      * row at a time, so narrow maps waste lanes: measured at batch 32 (forward, ms, direct / F(4x4) / F(2x2)):
      * 56x56x80 68 / 35 / 45, 28x28x160 68 / 33 / 42, 16x16x64 4.3 / 3.6 / 3.7, 14x14x80 5.3 / 4.4 / 3.9,
-     * 10x10x128 7.1 / 7.1 / 5.1; at 8x8x32 and 4x4x64 (batch 64) the direct path was fastest.
+     * 10x10x128 7.1 / 7.1 / 5.1; at 8x8x32 and 4x4x64 (batch 64) the direct path was fastest. F(4x4) also
+     * needs 64 tiles or more over the batch (see below).
      */
     static Transform transformFor(ConvGeometry g) {
         if (!ENABLED || g.kh() != 3 || g.kw() != 3 || g.sh() != 1 || g.sw() != 1 || g.ph() != 1 || g.pw() != 1) return null;
         if (FORCED_TILE != 0) return Transform.forTile(FORCED_TILE);
         int side = Math.min(g.hout(), g.wout());
-        return side >= 16 ? Transform.F4 : side >= 10 ? Transform.F2 : null;
+        long tiles4 = (long) g.n() * Math.ceilDiv(g.hout(), 4) * Math.ceilDiv(g.wout(), 4);
+        // F(4x4) only when its products have enough columns: at batch 1, 28x28 gives 49 tiles (one 48-column
+        // panel and a 1-column edge) where F(2x2) gives 196 (1.25 vs 1.14 ms at 160 channels)
+        if (side >= 16 && tiles4 >= 64) return Transform.F4;
+        return side >= 10 ? Transform.F2 : null;
     }
 
     /**

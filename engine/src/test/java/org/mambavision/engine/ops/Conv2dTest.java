@@ -73,7 +73,7 @@ class Conv2dTest {
         assertMatches(1, 2, 8, 9, 3, 2, 2, 1, 1, 1, 1, false);     // even kernel
         assertMatches(5, 2, 17, 17, 3, 3, 3, 1, 1, 1, 1, true);    // small maps: groups of 3 images, the last one partial
         assertMatches(7, 3, 14, 14, 5, 3, 3, 2, 2, 1, 1, false);   // 14 -> 7 stride 2, as MambaVision's last downsample
-        assertMatches(3, 6, 21, 18, 5, 3, 3, 1, 1, 1, 1, true);    // Winograd F(4x4) (both sides >= 16), tail tiles
+        assertMatches(3, 6, 21, 18, 5, 3, 3, 1, 1, 1, 1, true);    // Winograd F(4x4) (sides >= 16, 90 tiles), tail tiles
         assertMatches(2, 5, 10, 15, 4, 3, 3, 1, 1, 1, 1, false);   // Winograd F(2x2) (10..15)
     }
 
@@ -115,7 +115,7 @@ class Conv2dTest {
         gradCheck("Conv2d 3x3 s1 p0", 2, 2, 7, 8, 3, 3, 3, 1, 1, 0, 0, false);
         gradCheck("Conv2d 3x3 s1 p2", 1, 2, 6, 5, 3, 3, 3, 1, 1, 2, 2, true);
         gradCheck("Conv2d 3x3 image groups", 5, 2, 17, 17, 2, 3, 3, 1, 1, 1, 1, true);
-        gradCheck("Conv2d 3x3 Winograd F(4x4)", 2, 3, 16, 18, 4, 3, 3, 1, 1, 1, 1, true);
+        gradCheck("Conv2d 3x3 Winograd F(4x4)", 4, 2, 16, 17, 3, 3, 3, 1, 1, 1, 1, true); // 80 tiles of 4x4
         gradCheck("Conv2d 3x3 Winograd F(2x2)", 3, 2, 11, 13, 3, 3, 3, 1, 1, 1, 1, false);
         gradCheck("Conv2d 3x3 many blocks", Parallel.threads() + 1, 2, 30, 5, 3, 3, 3, 1, 1, 1, 1, true);
     }

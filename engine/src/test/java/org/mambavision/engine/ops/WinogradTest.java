@@ -77,7 +77,11 @@ class WinogradTest {
     }
 
     private static Winograd.Transform chosen(int h, int w, int k, int stride, int pad) {
-        return Winograd.transformFor(ConvGeometry.of(Tensor.zeros(1, 2, h, w), Tensor.zeros(3, 2, k, k), null, stride, stride, pad, pad));
+        return chosen(8, h, w, k, stride, pad);
+    }
+
+    private static Winograd.Transform chosen(int n, int h, int w, int k, int stride, int pad) {
+        return Winograd.transformFor(ConvGeometry.of(Tensor.zeros(n, 2, h, w), Tensor.zeros(3, 2, k, k), null, stride, stride, pad, pad));
     }
 
     @Test
@@ -86,6 +90,9 @@ class WinogradTest {
         assertSame(Winograd.Transform.F4, chosen(16, 40, 3, 1, 1));
         assertSame(Winograd.Transform.F2, chosen(15, 40, 3, 1, 1));
         assertSame(Winograd.Transform.F2, chosen(10, 10, 3, 1, 1));
+        assertSame(Winograd.Transform.F4, chosen(1, 56, 56, 3, 1, 1)); // 196 tiles of 4x4 in one image
+        assertSame(Winograd.Transform.F2, chosen(1, 28, 28, 3, 1, 1)); // 49: too few columns for F(4x4)
+        assertSame(Winograd.Transform.F4, chosen(2, 28, 28, 3, 1, 1)); // 98
         assertNull(chosen(9, 40, 3, 1, 1));  // narrow maps: the direct path
         assertNull(chosen(56, 56, 3, 2, 1)); // strided, unpadded or other kernels: never
         assertNull(chosen(56, 56, 3, 1, 0));
