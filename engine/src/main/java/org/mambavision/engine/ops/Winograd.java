@@ -41,6 +41,8 @@ final class Winograd {
     private static final int L = S.length();
     /** Aim for products at least this wide: small maps are transformed several images at a time. */
     private static final int TARGET_TILES = 512;
+    /** Largest transformed image (floats) this path takes on; see {@link #transformFor}. */
+    static final long MAX_BUFFER_FLOATS = 1L << 25;
 
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[5][0]);
     private static final int V_BUF = 0, M_BUF = 1, PHASES = 2, POINTS = 3, PLANE = 4;
@@ -61,6 +63,16 @@ final class Winograd {
      */
     static Transform transformFor(ConvGeometry g) {
         if (!ENABLED || g.kh() != 3 || g.kw() != 3 || g.sh() != 1 || g.sw() != 1 || g.ph() != 1 || g.pw() != 1) return null;
+        Transform f = choose(g);
+        // One image's transformed input (or output) takes (m+2)^2 floats per channel and tile: beyond 2^25 floats
+        // (a 128 MB buffer per thread, e.g. a 432x432 map of 80 channels with F(4x4)) the direct path keeps memory bounded.
+        if (f == null) return null;
+        long perImage = (long) f.alpha() * f.alpha() * Math.max(g.cin(), g.cout())
+                * Math.ceilDiv(g.hout(), f.m()) * Math.ceilDiv(g.wout(), f.m());
+        return perImage > MAX_BUFFER_FLOATS ? null : f;
+    }
+
+    private static Transform choose(ConvGeometry g) {
         if (FORCED_TILE != 0) return Transform.forTile(FORCED_TILE);
         int side = Math.min(g.hout(), g.wout());
         long tiles4 = (long) g.n() * Math.ceilDiv(g.hout(), 4) * Math.ceilDiv(g.wout(), 4);

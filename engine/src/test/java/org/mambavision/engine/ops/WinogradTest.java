@@ -97,5 +97,8 @@ class WinogradTest {
         assertNull(chosen(56, 56, 3, 2, 1)); // strided, unpadded or other kernels: never
         assertNull(chosen(56, 56, 3, 1, 0));
         assertNull(chosen(56, 56, 5, 1, 1));
+        // memory cap: 36 * 80 * 362^2 floats per buffer is more than 2^25, 36 * 80 * 100^2 is not
+        assertNull(Winograd.transformFor(new ConvGeometry(1, 80, 1448, 1448, 80, 3, 3, 1, 1, 1, 1, 1448, 1448)));
+        assertSame(Winograd.Transform.F4, Winograd.transformFor(new ConvGeometry(1, 80, 400, 400, 80, 3, 3, 1, 1, 1, 1, 400, 400)));
     }
 }
