@@ -35,7 +35,7 @@ public final class Arith {
     }
 
     /** t.grad += s * reduce_to_t(g); a first gradient of t's own shape is assigned, not zero-filled and added. */
-    private static void addGrad(Tensor t, float[] g, int[] shape, float s) {
+    static void addGrad(Tensor t, float[] g, int[] shape, float s) {
         if (Arrays.equals(t.shape(), shape) && t.allocateGradForOverwrite()) {
             float[] gt = t.grad;
             Parallel.forRange(g.length, GRAIN, (i0, i1) -> {

@@ -37,7 +37,7 @@ public final class Dropout {
         return out;
     }
 
-    private static void scaleGroups(float[] src, float[] factor, int group, float[] dst, boolean accumulate) {
+    static void scaleGroups(float[] src, float[] factor, int group, float[] dst, boolean accumulate) {
         if (group == 1) {
             Parallel.forRange(src.length, GRAIN, (i0, i1) -> {
                 if (accumulate) for (int i = i0; i < i1; i++) dst[i] += src[i] * factor[i];

@@ -61,4 +61,36 @@ class DropPathTest {
         GradCheck.check("DropPath", () -> DropPath.forward(x, 0.5f, true, new SplittableRandom(9)), x);
         GradCheck.check("Dropout", () -> Dropout.forward(x, 0.5f, true, new SplittableRandom(9)), x);
     }
+
+    /**
+     * The fused residual x + drop_path(branch) against the two ops it replaces: the same output bits, the same
+     * gradients (fresh and accumulating), and the same draws from the generator. A sample size with a
+     * vector tail (3 x 7 = 21) and one without (4 x 16).
+     */
+    @Test
+    void residualAddMatchesDropPathThenAdd() {
+        for (int[] shape : new int[][] {{9, 3, 7}, {5, 4, 16}}) {
+            float[][] results = new float[2][];
+            float[][] gx = new float[2][], gb = new float[2][];
+            long[] next = new long[2];
+            for (int fused = 0; fused < 2; fused++) {
+                Tensor x = TestUtil.randn(3, shape).requiresGrad(true), b = TestUtil.randn(4, shape).requiresGrad(true);
+                b.grad = TestUtil.randn(5, shape).data; // b accumulates, x starts fresh
+                SplittableRandom rng = new SplittableRandom(11);
+                Tensor y = fused == 1 ? DropPath.addForward(x, b, 0.4f, true, rng) : Arith.add(x, DropPath.forward(b, 0.4f, true, rng));
+                org.mambavision.engine.Tape.backward(y, TestUtil.randn(6, shape).data);
+                results[fused] = y.data;
+                gx[fused] = x.grad;
+                gb[fused] = b.grad;
+                next[fused] = rng.nextLong();
+            }
+            assertArrayEquals(results[0], results[1]);
+            assertArrayEquals(gx[0], gx[1]);
+            assertArrayEquals(gb[0], gb[1]);
+            assertEquals(next[0], next[1], "the same draws");
+        }
+        // not training: a plain add
+        Tensor x = TestUtil.randn(1, 2, 3), b = TestUtil.randn(2, 2, 3);
+        assertArrayEquals(Arith.add(x, b).data, DropPath.addForward(x, b, 0.5f, false, new SplittableRandom(1)).data);
+    }
 }

@@ -52,13 +52,14 @@ public final class Block extends Module {
     private Tensor compute(Tensor x) {
         Tensor h = norm1.forward(x);
         h = mixer instanceof Attention att ? att.forward(h) : ((MambaVisionMixer) mixer).forward(h);
-        x = Arith.add(x, residual(h, gamma1, 0));
+        x = residual(x, h, gamma1, 0);
         Tensor m = mlp.forward(norm2.forward(x));
-        return traced(Arith.add(x, residual(m, gamma2, 1)));
+        return traced(residual(x, m, gamma2, 1));
     }
 
-    private Tensor residual(Tensor branch, Tensor gamma, int which) {
+    /** x + drop_path(gamma * branch). */
+    private Tensor residual(Tensor x, Tensor branch, Tensor gamma, int which) {
         if (gamma != null) branch = Arith.mul(branch, gamma);
-        return DropPath.forward(branch, dropPath, training(), sd.rngFor(2 * index + which));
+        return DropPath.addForward(x, branch, dropPath, training(), sd.rngFor(2 * index + which));
     }
 }
