@@ -158,7 +158,7 @@ final class DirectConv {
     }
 
     /** Runs the groups as tasks when they balance the threads; otherwise in order, each GEMM using the threads. */
-    private static void forGroups(int groups, IntConsumer body) {
+    static void forGroups(int groups, IntConsumer body) {
         int threads = Parallel.threads();
         if (groups >= 4 * threads || groups % threads == 0) Parallel.forEach(groups, body);
         else for (int q = 0; q < groups; q++) body.accept(q);

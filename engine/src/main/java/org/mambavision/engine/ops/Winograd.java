@@ -1,7 +1,6 @@
 package org.mambavision.engine.ops;
 
 import java.util.Arrays;
-import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -164,7 +163,7 @@ final class Winograd {
         int cin = g.cin(), cout = g.cout(), points = lay.points();
         float[] u = BufferPool.temporary(points * cout * cin);
         transformWeights(f, w, cout * cin, u);
-        forGroups(lay.groups(g), q -> {
+        DirectConv.forGroups(lay.groups(g), q -> {
             int n0 = q * lay.group(), count = lay.count(g, q), tiles = count * lay.th() * lay.tw(), tp = lay.tp();
             float[] v = scratch(V_BUF, points * cin * tp), mm = scratch(M_BUF, points * cout * tp);
             Parallel.forRange(cin, 4, (c0, c1) -> {
@@ -310,13 +309,6 @@ final class Winograd {
         });
     }
 
-    /** Runs the groups as tasks when they balance the threads; otherwise in order, each using the threads. */
-    private static void forGroups(int groups, IntConsumer body) {
-        int threads = Parallel.threads();
-        if (groups >= 4 * threads || groups % threads == 0) Parallel.forEach(groups, body);
-        else for (int q = 0; q < groups; q++) body.accept(q);
-    }
-
     /**
      * U[p][pair] = (G g G^T)[p] for each (cout, cin) pair's kernel g (w is (pairs, 3, 3)), vectorized over
      * 16 pairs at a time: their kernels are transposed to (9, 16) first, then t = G g and U = t G^T.
@@ -435,22 +427,7 @@ final class Winograd {
      * lanes of tiles past the row's end read them, and those lanes are never used.
      */
     private static void splitPhases(float[] ph, int row, int m, int cols, int dst, int phasePlane) {
-        for (int u0 = 0; u0 < cols; u0 += L) {
-            int s = row + m * u0, d = dst + u0;
-            FloatVector v0 = FloatVector.fromArray(S, ph, s), v1 = FloatVector.fromArray(S, ph, s + L);
-            if (m == 2) {
-                v0.rearrange(EVEN, v1).intoArray(ph, d);
-                v0.rearrange(ODD, v1).intoArray(ph, phasePlane + d);
-            } else {
-                FloatVector v2 = FloatVector.fromArray(S, ph, s + 2 * L), v3 = FloatVector.fromArray(S, ph, s + 3 * L);
-                FloatVector e01 = v0.rearrange(EVEN, v1), o01 = v0.rearrange(ODD, v1);
-                FloatVector e23 = v2.rearrange(EVEN, v3), o23 = v2.rearrange(ODD, v3);
-                e01.rearrange(EVEN, e23).intoArray(ph, d);
-                o01.rearrange(EVEN, o23).intoArray(ph, phasePlane + d);
-                e01.rearrange(ODD, e23).intoArray(ph, 2 * phasePlane + d);
-                o01.rearrange(ODD, o23).intoArray(ph, 3 * phasePlane + d);
-            }
-        }
+        for (int u0 = 0; u0 < cols; u0 += L) phaseButterfly(ph, row + m * u0, L, ph, dst + u0, phasePlane, m, false);
     }
 
     /**
@@ -512,18 +489,29 @@ final class Winograd {
 
     /** plane[dst + m * u + q] = s[src + q * L + u] for u < L: m phase vectors interleaved into m * L floats. */
     private static void joinPhases(float[] s, int src, int m, float[] plane, int dst) {
-        FloatVector p0 = FloatVector.fromArray(S, s, src), p1 = FloatVector.fromArray(S, s, src + L);
+        phaseButterfly(s, src, L, plane, dst, L, m, true);
+    }
+
+    /**
+     * The m vectors at src + k * sStep to the m vectors at dst + k * dStep through one (m = 2) or two (m = 4)
+     * levels of even/odd unzips, which split m * L consecutive floats into their m column phases, or, with
+     * {@code zip}, of interleaving zips, the inverse. The zips pair phases 0 and 2, 1 and 3 first, so their
+     * inputs and outputs 1 and 2 trade places.
+     */
+    private static void phaseButterfly(float[] src, int s, int sStep, float[] dst, int d, int dStep, int m, boolean zip) {
+        VectorShuffle<Float> first = zip ? ZIP_LO : EVEN, second = zip ? ZIP_HI : ODD;
+        int one = zip && m == 4 ? 2 : 1, two = 3 - one;
+        FloatVector a = FloatVector.fromArray(S, src, s), b = FloatVector.fromArray(S, src, s + one * sStep);
         if (m == 2) {
-            p0.rearrange(ZIP_LO, p1).intoArray(plane, dst);
-            p0.rearrange(ZIP_HI, p1).intoArray(plane, dst + L);
-        } else {
-            FloatVector p2 = FloatVector.fromArray(S, s, src + 2 * L), p3 = FloatVector.fromArray(S, s, src + 3 * L);
-            FloatVector e01 = p0.rearrange(ZIP_LO, p2), e23 = p0.rearrange(ZIP_HI, p2);
-            FloatVector o01 = p1.rearrange(ZIP_LO, p3), o23 = p1.rearrange(ZIP_HI, p3);
-            e01.rearrange(ZIP_LO, o01).intoArray(plane, dst);
-            e01.rearrange(ZIP_HI, o01).intoArray(plane, dst + L);
-            e23.rearrange(ZIP_LO, o23).intoArray(plane, dst + 2 * L);
-            e23.rearrange(ZIP_HI, o23).intoArray(plane, dst + 3 * L);
+            a.rearrange(first, b).intoArray(dst, d);
+            a.rearrange(second, b).intoArray(dst, d + dStep);
+            return;
         }
+        FloatVector c = FloatVector.fromArray(S, src, s + two * sStep), e = FloatVector.fromArray(S, src, s + 3 * sStep);
+        FloatVector x1 = a.rearrange(first, b), x2 = a.rearrange(second, b), y1 = c.rearrange(first, e), y2 = c.rearrange(second, e);
+        x1.rearrange(first, y1).intoArray(dst, d);
+        x2.rearrange(first, y2).intoArray(dst, d + one * dStep);
+        x1.rearrange(second, y1).intoArray(dst, d + two * dStep);
+        x2.rearrange(second, y2).intoArray(dst, d + 3 * dStep);
     }
 }
