@@ -90,7 +90,7 @@ public final class Conv2d {
             throw new IllegalArgumentException("Conv2d: residual " + residual.shapeString() + " does not match the output ("
                     + g.n() + ", " + g.cout() + ", " + g.hout() + ", " + g.wout() + ")");
         }
-        if (!DirectConv.applies(g) && !Winograd.applies(g)) {
+        if (!DirectConv.applies(g)) { // (Winograd geometries are a subset of these)
             Tensor y = forward(x, w, b, stride, padding);
             if (act != null) act.applyInPlace(y.data, 0, y.numel());
             if (residual != null) VecMath.addInto(y.numel(), residual.data, 0, y.data, 0);
