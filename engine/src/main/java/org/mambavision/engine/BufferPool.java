@@ -123,7 +123,8 @@ public final class BufferPool {
             if (a == null) {
                 a = new float[n];
             } else if (zero) {
-                Arrays.fill(a, 0f);
+                float[] z = a; // in parallel: a gradient buffer is tens of MB, and the other threads would wait
+                Parallel.forRange(n, 1 << 16, (s, e) -> Arrays.fill(z, s, e, 0f));
             } else if (poison) {
                 Arrays.fill(a, Float.NaN);
             }
