@@ -64,10 +64,17 @@ public final class Attention {
         boolean save = Tape.needsGrad(q, k, v);
         float[] lse = save ? new float[b * h * n] : null;
         forwardKernel(L, q.data, k.data, v.data, out.data, scale, lse);
-        Tape.record(out, () -> backwardKernel(L, q.data, k.data, v.data, out.data, out.grad, lse, scale,
-                q.requiresGrad() ? q.gradBuffer() : null,
-                k.requiresGrad() ? k.gradBuffer() : null,
-                v.requiresGrad() ? v.gradBuffer() : null), q, k, v);
+        Tape.record(out, () -> {
+            // A gradient nothing has written yet is assigned by the kernel (beta 0), not zero-filled and added to;
+            // not when two of q, k, v are one tensor (its gradient sums both parts).
+            boolean distinct = q != k && k != v && q != v;
+            boolean freshQ = distinct && q.requiresGrad() && q.allocateGradForOverwrite();
+            boolean freshK = distinct && k.requiresGrad() && k.allocateGradForOverwrite();
+            boolean freshV = distinct && v.requiresGrad() && v.allocateGradForOverwrite();
+            backwardKernel(L, q.data, k.data, v.data, out.data, out.grad, lse, scale,
+                    q.requiresGrad() ? q.gradBuffer() : null, freshQ, k.requiresGrad() ? k.gradBuffer() : null, freshK,
+                    v.requiresGrad() ? v.gradBuffer() : null, freshV);
+        }, q, k, v);
         return out;
     }
 
@@ -88,8 +95,10 @@ public final class Attention {
         float[] d = qkv.data;
         forwardKernel(L, d, d, d, out.data, scale, lse);
         Tape.record(out, () -> {
-            float[] g = qkv.gradBuffer();
-            backwardKernel(L, d, d, d, out.data, out.grad, lse, scale, g, g, g);
+            // each element of a fresh gradient is q's, k's or v's of one head: assigned once, not zero-filled
+            boolean fresh = qkv.allocateGradForOverwrite();
+            float[] g = qkv.grad;
+            backwardKernel(L, d, d, d, out.data, out.grad, lse, scale, g, fresh, g, fresh, g, fresh);
         }, qkv);
         return out;
     }
@@ -105,15 +114,16 @@ public final class Attention {
         Parallel.forEach(bh * nBlocks, task -> {
             int head = task / nBlocks, i0 = (task % nBlocks) * rowsPerBlock, i1 = Math.min(n, i0 + rowsPerBlock);
             int rows = i1 - i0;
-            int in = L.in(head), outOff = L.out(head);
-            float[] s = BUFFERS.get().scores(rows * n);
+            int in = L.in(head), outOff = L.out(head), ld = paddedRow(n);
+            float[] s = BUFFERS.get().scores(rows * ld);
             Gemm.sgemm(false, true, rows, n, hd, q, L.qBase + in + i0 * L.inRow, L.inRow,
-                    k, L.kBase + in, L.inRow, 0f, s, 0, n);
+                    k, L.kBase + in, L.inRow, 0f, s, 0, ld);
             for (int r = 0; r < rows; r++) {
-                float l = VecMath.softmaxScaled(s, r * n, n, scale);
+                java.util.Arrays.fill(s, r * ld + n, (r + 1) * ld, Float.NEGATIVE_INFINITY); // exp gives 0 there
+                float l = VecMath.softmaxScaled(s, r * ld, ld, scale);
                 if (lse != null) lse[head * n + i0 + r] = l;
             }
-            Gemm.sgemm(false, false, rows, hd, n, s, 0, n, v, L.vBase + in, L.inRow, 0f,
+            Gemm.sgemm(false, false, rows, hd, n, s, 0, ld, v, L.vBase + in, L.inRow, 0f,
                     o, outOff + i0 * L.outRow, L.outRow);
         });
     }
@@ -123,38 +133,52 @@ public final class Attention {
      * dv += P^T dO; dP = dO v^T; dS = P * (dP - rowsum(dO * O)); dq += dS k * scale; dk += dS^T q * scale.
      */
     private static void backwardKernel(Layout L, float[] q, float[] k, float[] v, float[] o, float[] g, float[] lse,
-                                       float scale, float[] gq, float[] gk, float[] gv) {
-        int bh = L.batch * L.heads, n = L.n, hd = L.hd;
+                                       float scale, float[] gq, boolean freshQ, float[] gk, boolean freshK, float[] gv, boolean freshV) {
+        int bh = L.batch * L.heads, n = L.n, hd = L.hd, ld = paddedRow(n);
         if (bh == 0 || n == 0) return;
         int blockRows = Math.min(n, BACKWARD_ROWS);
         // each task owns one head: its dk, dv rows are written by nobody else
         Parallel.forEach(bh, head -> {
             int in = L.in(head), outOff = L.out(head);
             Buffers buf = BUFFERS.get();
-            float[] p = buf.scores(blockRows * n), dp = buf.dScores(blockRows * n);
+            float[] p = buf.scores(blockRows * ld), dp = buf.dScores(blockRows * ld);
             for (int i0 = 0; i0 < n; i0 += blockRows) {
                 int rows = Math.min(blockRows, n - i0);
                 int qOff = L.qBase + in + i0 * L.inRow, gOff = outOff + i0 * L.outRow;
-                // recompute the probabilities of this block
-                Gemm.sgemm(false, true, rows, n, hd, q, qOff, L.inRow, k, L.kBase + in, L.inRow, 0f, p, 0, n);
-                for (int r = 0; r < rows; r++) probabilitiesFromScores(p, r * n, n, scale, lse[head * n + i0 + r]);
+                // dk and dv sum over the query blocks: the first one assigns a fresh gradient; dq's rows are this block's own
+                float betaQ = freshQ ? 0f : 1f, betaKV = i0 == 0 ? 0f : 1f;
+                // recompute the probabilities of this block (0 in the padding)
+                Gemm.sgemm(false, true, rows, n, hd, q, qOff, L.inRow, k, L.kBase + in, L.inRow, 0f, p, 0, ld);
+                for (int r = 0; r < rows; r++) {
+                    java.util.Arrays.fill(p, r * ld + n, (r + 1) * ld, Float.NEGATIVE_INFINITY);
+                    probabilitiesFromScores(p, r * ld, ld, scale, lse[head * n + i0 + r]);
+                }
                 if (gv != null) {
-                    Gemm.sgemm(true, false, n, hd, rows, p, 0, n, g, gOff, L.outRow, 1f, gv, L.vBase + in, L.inRow);
+                    Gemm.sgemm(true, false, n, hd, rows, p, 0, ld, g, gOff, L.outRow, freshV ? betaKV : 1f, gv, L.vBase + in, L.inRow);
                 }
                 if (gq == null && gk == null) continue;
-                Gemm.sgemm(false, true, rows, n, hd, g, gOff, L.outRow, v, L.vBase + in, L.inRow, 0f, dp, 0, n);
+                Gemm.sgemm(false, true, rows, n, hd, g, gOff, L.outRow, v, L.vBase + in, L.inRow, 0f, dp, 0, ld);
                 for (int r = 0; r < rows; r++) {
+                    java.util.Arrays.fill(dp, r * ld + n, (r + 1) * ld, 0f); // finite, so that 0 * it stays 0
                     float dOdotO = (float) VecMath.dot(g, gOff + r * L.outRow, o, gOff + r * L.outRow, hd);
-                    scoreGradient(p, dp, r * n, n, dOdotO, scale);
+                    scoreGradient(p, dp, r * ld, ld, dOdotO, scale);
                 }
                 if (gq != null) {
-                    Gemm.sgemm(false, false, rows, hd, n, dp, 0, n, k, L.kBase + in, L.inRow, 1f, gq, qOff, L.inRow);
+                    Gemm.sgemm(false, false, rows, hd, n, dp, 0, ld, k, L.kBase + in, L.inRow, betaQ, gq, qOff, L.inRow);
                 }
                 if (gk != null) {
-                    Gemm.sgemm(true, false, n, hd, rows, dp, 0, n, q, qOff, L.inRow, 1f, gk, L.kBase + in, L.inRow);
+                    Gemm.sgemm(true, false, n, hd, rows, dp, 0, ld, q, qOff, L.inRow, freshK ? betaKV : 1f, gk, L.kBase + in, L.inRow);
                 }
             }
         });
+    }
+
+    /**
+     * The row stride of the score buffers: n rounded up to whole vectors, the columns past n set so that they
+     * contribute nothing, so that the row passes (softmax, exp, score gradient) have no scalar tail.
+     */
+    private static int paddedRow(int n) {
+        return (n + S.length() - 1) / S.length() * S.length();
     }
 
     /** p = exp(s * scale - lse) over one row, in place. */

@@ -120,16 +120,18 @@ public final class Linear {
             float[] G = y.grad;
             int ldg = yChannelsFirst ? L : n;
             if (x.requiresGrad()) {
-                float[] gx = x.gradBuffer();
+                // each product writes all of dX_b: a gradient nothing has written yet is assigned (beta 0), not zero-filled
+                float beta = x.allocateGradForOverwrite() ? 0f : 1f;
+                float[] gx = x.grad;
                 // W_r as B is packed once for all batch elements, not once per product (same bits)
                 Gemm.PackedB pw = !xChannelsFirst && batch > 1 ? Gemm.packB(false, in, n, W, wOff, in) : null;
                 forBatches(batch, b -> {
                     if (xChannelsFirst) { // dX_b^T (in, L) += W_r^T (in, n) * G_b^T (n, L)
-                        Gemm.sgemm(true, !yChannelsFirst, in, L, n, W, wOff, in, G, b * yImage, ldg, 1f, gx, b * xImage, L);
+                        Gemm.sgemm(true, !yChannelsFirst, in, L, n, W, wOff, in, G, b * yImage, ldg, beta, gx, b * xImage, L);
                     } else if (pw != null) { // dX_b (L, in) += G_b (L, n) * W_r (n, in)
-                        Gemm.sgemmPackedB(yChannelsFirst, L, G, b * yImage, ldg, pw, 1f, gx, b * xImage, in);
+                        Gemm.sgemmPackedB(yChannelsFirst, L, G, b * yImage, ldg, pw, beta, gx, b * xImage, in);
                     } else {
-                        Gemm.sgemm(yChannelsFirst, false, L, in, n, G, b * yImage, ldg, W, wOff, in, 1f, gx, b * xImage, in);
+                        Gemm.sgemm(yChannelsFirst, false, L, in, n, G, b * yImage, ldg, W, wOff, in, beta, gx, b * xImage, in);
                     }
                 });
             }

@@ -51,6 +51,9 @@ class AttentionTest {
     void gradients() {
         Tensor q = TestUtil.randn(1, 2, 3, 13, 5).name("q"), k = TestUtil.randn(2, 2, 3, 13, 5).name("k"), v = TestUtil.randn(3, 2, 3, 13, 5).name("v");
         GradCheck.check("Attention", () -> Attention.forward(q, k, v, 0.45f), q, k, v);
+        // one tensor as q, k and v: its gradient sums the three parts
+        Tensor x = TestUtil.randn(7, 1, 2, 11, 4).name("x");
+        GradCheck.check("Attention (x, x, x)", () -> Attention.forward(x, x, x, 0.4f), x);
         // only v needs a gradient
         Tensor q2 = TestUtil.randn(4, 1, 2, 9, 4), k2 = TestUtil.randn(5, 1, 2, 9, 4), v2 = TestUtil.randn(6, 1, 2, 9, 4).name("v");
         Tensor out = Attention.forward(q2, k2, v2.requiresGrad(true), 0.5f);
