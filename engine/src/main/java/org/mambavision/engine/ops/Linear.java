@@ -64,8 +64,9 @@ public final class Linear {
                 boolean fresh = x.allocateGradForOverwrite(); // assign (beta 0) rather than zero-fill and add
                 Gemm.sgemm(false, false, R, in, outF, G, 0, outF, weight.data, 0, in, fresh ? 0f : 1f, x.grad, 0, in);
             }
-            if (weight.requiresGrad()) {
-                Gemm.sgemm(true, false, outF, in, R, G, 0, outF, x.data, 0, in, 1f, weight.gradBuffer(), 0, in);
+            if (weight.requiresGrad()) { // likewise assigned when fresh (the first micro-batch after zeroGrad)
+                float beta = weight.allocateGradForOverwrite() ? 0f : 1f;
+                Gemm.sgemm(true, false, outF, in, R, G, 0, outF, x.data, 0, in, beta, weight.grad, 0, in);
             }
             if (bias != null && bias.requiresGrad()) {
                 addColumnSums(G, R, outF, bias.gradBuffer());
