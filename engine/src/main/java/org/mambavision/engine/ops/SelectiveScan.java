@@ -395,11 +395,9 @@ public final class SelectiveScan {
         /** (tasks, n, l) partials into (b, n, l): the groups of each batch element summed in order. */
         private void addGroups(float[] part, float[] dst) {
             int len = n * l;
-            if (groups == 1) {
-                Parallel.forRange(b * len, 16384, (s, e) -> VecMath.addInto(e - s, part, s, dst, s));
-                return;
-            }
-            for (int bi = 0; bi < b; bi++) sumSlicesInto(part, bi * groups * len, groups, len, dst, bi * len);
+            // one group per batch element: part has dst's layout, one sum over all of it (in parallel)
+            if (groups == 1) sumSlicesInto(part, 0, 1, b * len, dst, 0);
+            else for (int bi = 0; bi < b; bi++) sumSlicesInto(part, bi * groups * len, groups, len, dst, bi * len);
         }
 
         /** dst[dOff + i] += (0 + part[off + i] + part[off + len + i] + ... ) over {@code parts} slices of len. */
