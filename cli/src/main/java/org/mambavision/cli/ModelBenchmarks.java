@@ -7,9 +7,9 @@ import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.bench.BenchRow;
 import org.mambavision.engine.bench.Timing;
-import org.mambavision.engine.ops.CrossEntropy;
 import org.mambavision.models.ModelRegistry;
 import org.mambavision.models.VisionModel;
+import org.mambavision.training.TrainStep;
 import org.mambavision.training.optim.AdamW;
 import org.mambavision.training.optim.Optimizer;
 import org.mambavision.training.optim.ParamGroups;
@@ -40,10 +40,11 @@ final class ModelBenchmarks {
             int[] labels = new int[batch];
             for (int i = 0; i < batch; i++) labels[i] = rng.nextInt(m.numClasses());
             Optimizer opt = new AdamW(ParamGroups.of(m.namedParameters()), 0.9, 0.999, 1e-8, 0.05);
+            // the trainer's step: data-parallel where the model allows it
+            TrainStep step = TrainStep.create(m, () -> ModelRegistry.create(name), true);
             double t = Timing.medianSeconds(2, 10.0, runs, () -> pooled(() -> {
                 opt.zeroGrad();
-                Tensor loss = CrossEntropy.forward(m.forward(x), labels, 0.1f);
-                loss.backward();
+                step.run(x, labels, null, 0.1f, 1f);
                 opt.step(1e-4f);
             }));
             emit.accept(new BenchRow("model_train", shape + " adamw", batch / t, "images/s"));

@@ -33,6 +33,36 @@ public final class Parallel {
         return THREADS;
     }
 
+    /** Threads a kernel called here can use: 1 inside a parallel region (it runs inline), else {@link #threads()}. */
+    public static int available() {
+        return INSIDE.get() ? 1 : THREADS;
+    }
+
+    /**
+     * Runs {@code task.accept(t)} once for each pool thread t in [0, threads()): t = 0 on the caller, t on
+     * worker t. Unlike {@link #forEach}, no thread can take two tasks, so each task gets a core of its own
+     * for its whole length (data-parallel work, where the tasks are long and equal). Inside a parallel
+     * region, or with one thread, the tasks run inline in order.
+     */
+    public static void onEachThread(IntConsumer task) {
+        if (THREADS == 1 || INSIDE.get()) {
+            for (int i = 0; i < THREADS; i++) task.accept(i);
+            return;
+        }
+        synchronized (SUBMIT_LOCK) {
+            Job job = new Job(THREADS, task, true);
+            for (Worker w : WORKERS) w.submit(job);
+            INSIDE.set(true);
+            try {
+                job.runTasks(0);
+            } finally {
+                INSIDE.set(false);
+            }
+            job.awaitHelpers(WORKERS.length);
+            job.rethrow();
+        }
+    }
+
     /**
      * Runs {@code task.accept(i)} for i in [0, n), spread over the pool with dynamic scheduling.
      * Each task must write only its own outputs.
@@ -44,21 +74,17 @@ public final class Parallel {
             return;
         }
         synchronized (SUBMIT_LOCK) { // one parallel region at a time; other callers wait their turn
-            Job job = new Job(n, task);
+            Job job = new Job(n, task, false);
             int helpers = Math.min(WORKERS.length, n - 1);
             for (int w = 0; w < helpers; w++) WORKERS[w].submit(job);
             INSIDE.set(true);
             try {
-                job.runTasks();
+                job.runTasks(0);
             } finally {
                 INSIDE.set(false);
             }
             job.awaitHelpers(helpers);
-            if (job.failure != null) {
-                if (job.failure instanceof RuntimeException re) throw re;
-                if (job.failure instanceof Error e) throw e;
-                throw new RuntimeException(job.failure);
-            }
+            job.rethrow();
         }
     }
 
@@ -87,17 +113,29 @@ public final class Parallel {
     private static final class Job {
         final int n;
         final IntConsumer task;
+        /** Task t runs on pool thread t (see onEachThread), instead of whichever thread comes first. */
+        final boolean pinned;
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger helpersDone = new AtomicInteger();
         volatile Throwable failure;
         final Thread owner = Thread.currentThread();
 
-        Job(int n, IntConsumer task) {
+        Job(int n, IntConsumer task, boolean pinned) {
             this.n = n;
             this.task = task;
+            this.pinned = pinned;
         }
 
-        void runTasks() {
+        /** Runs tasks on pool thread {@code self}: its own one if pinned, else any not yet taken. */
+        void runTasks(int self) {
+            if (pinned) {
+                try {
+                    task.accept(self);
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                return;
+            }
             int i;
             while ((i = next.getAndIncrement()) < n) {
                 if (failure != null) return;
@@ -107,6 +145,13 @@ public final class Parallel {
                     failure = t;
                 }
             }
+        }
+
+        void rethrow() {
+            if (failure == null) return;
+            if (failure instanceof RuntimeException re) throw re;
+            if (failure instanceof Error e) throw e;
+            throw new RuntimeException(failure);
         }
 
         void helperFinished() {
@@ -125,9 +170,11 @@ public final class Parallel {
 
     private static final class Worker extends Thread {
         private volatile Job job;
+        private final int id;
 
         Worker(int id) {
             super("mv-worker-" + id);
+            this.id = id;
             setDaemon(true);
         }
 
@@ -154,7 +201,7 @@ public final class Parallel {
                     continue;
                 }
                 job = null;
-                j.runTasks();
+                j.runTasks(id);
                 j.helperFinished();
                 idleSince = System.nanoTime();
                 spins = 0;

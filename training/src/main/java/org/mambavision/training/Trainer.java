@@ -15,8 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.mambavision.engine.BufferPool;
 import org.mambavision.engine.Tensor;
-import org.mambavision.engine.ops.Arith;
-import org.mambavision.engine.ops.CrossEntropy;
 import org.mambavision.models.ModelSummary;
 import org.mambavision.models.VisionModel;
 import org.mambavision.models.Weights;
@@ -132,6 +130,11 @@ public final class Trainer {
         MemoryPlanner.Plan plan = MemoryPlanner.plan(model, cfg.imgSize, cfg.batchSize, cfg.accumulationSteps, Runtime.getRuntime().maxMemory(), log);
         int batch = plan.batchSize(), accum = plan.accumulationSteps();
         if (cfg.gradientCheckpointing) GradientCheckpointing.enable(model);
+        TrainStep step = TrainStep.create(model, () -> {
+            VisionModel replica = spec.create(cfg.seed);
+            if (cfg.gradientCheckpointing) GradientCheckpointing.enable(replica);
+            return replica;
+        }, cfg.dataParallel);
         RunTracker tracker = new RunTracker(runDir, cfg, log, interactive, resume != null);
         try (TrainingData data = TrainingData.create(cfg, batch, log)) {
             if (data.train.numClasses() != model.numClasses()) {
@@ -167,9 +170,10 @@ public final class Trainer {
                 model.stochasticDepth().restore(Long.parseLong(resume.info().get("sd_seed")), Long.parseLong(resume.info().get("sd_calls")));
             }
             tracker.start(model, data, spec, startEpoch);
-            log.accept(String.format(Locale.ROOT, "model %s: %,d parameters; data %s: %d train / %d val images, %d classes; batch %d%s; %d epochs; run dir %s",
+            log.accept(String.format(Locale.ROOT, "model %s: %,d parameters; data %s: %d train / %d val images, %d classes; batch %d%s%s; %d epochs; run dir %s",
                     model.name(), model.numParams(), cfg.dataset, data.train.size(), data.val.size(), data.train.numClasses(), batch,
-                    accum > 1 ? " x " + accum + " accumulation" : "", cfg.epochs, runDir));
+                    accum > 1 ? " x " + accum + " accumulation" : "",
+                    step.shards(batch) > 1 ? " (data-parallel: " + step.shards(batch) + " shards)" : "", cfg.epochs, runDir));
 
             Evaluator.Result lastEval = null;
             double lastLr = schedule.lr(opt.stepCount());
@@ -197,21 +201,17 @@ public final class Trainer {
                         if (epoch == 0 && b == 0) tracker.sampleGrid(batchData, data);
                         // The step's activations and gradients come from (and go back to) the buffer pool.
                         try (var buffers = BufferPool.open()) {
-                            Tensor logits = model.forward(batchData.images());
-                            Tensor loss = batchData.softTargets() != null
-                                    ? CrossEntropy.forwardSoft(logits, Tensor.of(batchData.softTargets(), batchData.size(), model.numClasses()))
-                                    : CrossEntropy.forward(logits, batchData.labels(), (float) cfg.labelSmoothing);
-                            float lossValue = loss.item();
+                            TrainStep.Result r = step.run(batchData.images(), batchData.labels(), batchData.softTargets(),
+                                    (float) cfg.labelSmoothing, 1f / accum);
+                            float lossValue = r.loss();
                             if (!Float.isFinite(lossValue)) {
-                                org.mambavision.engine.Tape.clear();
                                 stopReason = "the loss became " + lossValue + " at epoch " + (epoch + 1) + ", batch " + (b + 1)
                                         + "; stopped. The last good checkpoint is " + runDir.resolve(RunTracker.LAST)
                                         + " (try a lower lr or grad_clip)";
                                 break; // closes the scope
                             }
-                            (accum > 1 ? Arith.scale(loss, 1f / accum) : loss).backward();
                             lossSum += lossValue * batchData.size();
-                            correct += Evaluator.topKHits(logits, batchData.labels(), null)[0];
+                            correct += r.correct();
                             seen += batchData.size();
                         }
                         if ((b + 1) % accum == 0 || b == batchesPerEpoch - 1) {

@@ -257,7 +257,7 @@ public final class Gemm {
             if (epilogue != null) epilogue.apply(C, offC, ldc, M, N);
             return;
         }
-        int threads = 2L * M * N * K < PARALLEL_FLOPS ? 1 : Parallel.threads();
+        int threads = 2L * M * N * K < PARALLEL_FLOPS ? 1 : Parallel.available();
         int chunks = kChunks(M, N, K);
         if (chunks > 1) {
             splitK(chunks, transA, transB, M, N, K, A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc, threads, epilogue);

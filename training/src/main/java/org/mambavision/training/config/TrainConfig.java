@@ -76,6 +76,8 @@ public final class TrainConfig {
     public Integer depth = null;
     public int patchSize = 16;
     public boolean gradientCheckpointing = false;
+    /** Split each batch over the cores, one model replica per core, where the model has no BatchNorm (see TrainStep). */
+    public boolean dataParallel = true;
     // ---- run
     public int numWorkers = 2;
     public long seed = 42;
@@ -215,6 +217,7 @@ public final class TrainConfig {
             optInt("depth", c -> c.depth, (c, v) -> c.depth = v, atLeast(1)),
             integer("patch_size", c -> c.patchSize, (c, v) -> c.patchSize = v, atLeast(1)),
             bool("gradient_checkpointing", c -> c.gradientCheckpointing, (c, v) -> c.gradientCheckpointing = v),
+            bool("data_parallel", c -> c.dataParallel, (c, v) -> c.dataParallel = v),
             integer("num_workers", c -> c.numWorkers, (c, v) -> c.numWorkers = v, atLeast(0)),
             longInt("seed", c -> c.seed, (c, v) -> c.seed = v),
             str("save_dir", c -> c.saveDir, (c, v) -> c.saveDir = v, TrainConfig::nonEmpty),

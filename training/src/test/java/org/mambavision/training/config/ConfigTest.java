@@ -30,7 +30,8 @@ class ConfigTest {
         assertEquals(List.of("model", "num_classes", "img_size", "in_chans", "dataset", "data_dir"),
                 List.copyOf(m.keySet()).subList(0, 6));
         assertEquals(List.of("eval_every", "pretrained", "resume"), List.copyOf(m.keySet()).subList(m.size() - 3, m.size()));
-        assertEquals(55, m.size());
+        assertEquals(56, m.size());
+        assertEquals(true, m.get("data_parallel"));
         assertEquals("flat_tiny", m.get("model"));
         assertEquals(32, m.get("batch_size"));
         assertEquals(1e-3, m.get("lr"));
