@@ -12,7 +12,8 @@ import org.mambavision.models.VisionModel;
  * hold it, keeping the effective batch through gradient accumulation (instead of an OutOfMemoryError
  * in the middle of an epoch).
  *
- * <p>The estimate: parameters x 4 copies (weights, gradients, two optimizer moments) plus, per image,
+ * <p>The estimate: parameters x 4 copies (weights, gradients, two optimizer moments), x 2 more per
+ * data-parallel replica (its weights and gradients), plus, per image,
  * the floats the tape records on a one-image forward times a safety factor for the activations that
  * ops keep inside their backward closures.
  */
@@ -48,8 +49,8 @@ public final class MemoryPlanner {
         return (long) (floats / 2.0 * 4 * CLOSURE_FACTOR);
     }
 
-    public static Plan plan(VisionModel model, int imgSize, int batchSize, int accumulation, long heapBytes, Consumer<String> log) {
-        long fixed = model.numParams() * 4L * 4;
+    public static Plan plan(VisionModel model, int imgSize, int batchSize, int accumulation, int replicas, long heapBytes, Consumer<String> log) {
+        long fixed = model.numParams() * 4L * (4 + 2L * replicas);
         long perImage = bytesPerImage(model, imgSize);
         long budget = (long) (heapBytes * 0.8) - fixed;
         int b = batchSize, acc = accumulation;

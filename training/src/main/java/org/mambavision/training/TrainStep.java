@@ -61,7 +61,12 @@ public final class TrainStep {
 
     /** One shard per thread when {@code dataParallel} is asked for and the model allows it, else kernel-parallel. */
     public static TrainStep create(VisionModel model, Supplier<VisionModel> replicaFactory, boolean dataParallel) {
-        return new TrainStep(model, replicaFactory, dataParallel && supportsDataParallel(model) ? Parallel.threads() : 1);
+        return new TrainStep(model, replicaFactory, shardsFor(model, dataParallel));
+    }
+
+    /** The shard count {@link #create} picks: the thread count, or 1 (no replicas). */
+    public static int shardsFor(VisionModel model, boolean dataParallel) {
+        return dataParallel && supportsDataParallel(model) ? Parallel.threads() : 1;
     }
 
     /** True for a model whose whole state is its parameters (no running statistics to keep in step). */

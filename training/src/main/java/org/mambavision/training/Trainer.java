@@ -127,7 +127,8 @@ public final class Trainer {
                 cfg.layerScale == null ? null : cfg.layerScale.floatValue(), cfg.depth, (float) cfg.mambaRatio, cfg.dState, cfg.patchSize);
         VisionModel model = spec.create(cfg.seed);
         model.train(true);
-        MemoryPlanner.Plan plan = MemoryPlanner.plan(model, cfg.imgSize, cfg.batchSize, cfg.accumulationSteps, Runtime.getRuntime().maxMemory(), log);
+        MemoryPlanner.Plan plan = MemoryPlanner.plan(model, cfg.imgSize, cfg.batchSize, cfg.accumulationSteps,
+                TrainStep.shardsFor(model, cfg.dataParallel) - 1, Runtime.getRuntime().maxMemory(), log);
         int batch = plan.batchSize(), accum = plan.accumulationSteps();
         if (cfg.gradientCheckpointing) GradientCheckpointing.enable(model);
         TrainStep step = TrainStep.create(model, () -> {
