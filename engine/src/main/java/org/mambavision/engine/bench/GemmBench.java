@@ -3,7 +3,6 @@ package org.mambavision.engine.bench;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -59,16 +58,8 @@ public final class GemmBench {
     static double fmaPeakGflops() {
         int threads = Parallel.threads();
         float[] sink = new float[threads];
-        double sec = Timing.medianSeconds(2, 5, () -> {
-            AtomicInteger started = new AtomicInteger();
-            Parallel.forEach(threads, t -> {
-                // Hold each task until all have started (or briefly give up), so each thread runs exactly one.
-                started.incrementAndGet();
-                long until = System.nanoTime() + 50_000_000L;
-                while (started.get() < threads && System.nanoTime() < until) Thread.onSpinWait();
-                sink[t] = fmaLoop(PEAK_ITERATIONS);
-            });
-        });
+        // one loop pinned to each thread: all run at the same time
+        double sec = Timing.medianSeconds(2, 5, () -> Parallel.onEachThread(t -> sink[t] = fmaLoop(PEAK_ITERATIONS)));
         return 2.0 * S.length() * PEAK_ITERATIONS * PEAK_ACCUMULATORS * threads / sec / 1e9;
     }
 
