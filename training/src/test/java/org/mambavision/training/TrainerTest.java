@@ -102,6 +102,31 @@ class TrainerTest {
     }
 
     @Test
+    void dataParallelRunMatchesKernelParallelRun(@TempDir Path dir) throws Exception {
+        // accumulation, gradient checkpointing, mixup and drop path all go through the sharded step
+        // SGD, not AdamW: AdamW would hide a wrongly scaled gradient
+        String[] common = {"epochs=1", "optimizer=sgd", "lr=0.05", "accumulation_steps=2", "gradient_checkpointing=true", "mixup=0.4", "drop_path_rate=0.2",
+                "visualize=false", "tensorboard=false"};
+        List<String> log = new ArrayList<>();
+        train(tiny(dir.resolve("kp"), append(common, "data_parallel=false")), new ArrayList<>());
+        train(tiny(dir.resolve("dp"), append(common, "data_parallel=true")), log);
+        if (org.mambavision.engine.Parallel.threads() > 1) {
+            assertTrue(log.stream().anyMatch(l -> l.contains("data-parallel: " + org.mambavision.engine.Parallel.threads() + " shards")), log.toString());
+        }
+        Map<String, Object> kp = MetricsLog.read(onlyRun(dir.resolve("kp"))).get(0), dp = MetricsLog.read(onlyRun(dir.resolve("dp"))).get(0);
+        for (String k : new String[] {"train_loss", "val_loss"}) {
+            double a = ((Number) kp.get(k)).doubleValue(), b = ((Number) dp.get(k)).doubleValue();
+            assertEquals(a, b, 1e-4 * Math.abs(a), k + ": kernel-parallel " + kp + " vs data-parallel " + dp);
+        }
+    }
+
+    static String[] append(String[] a, String s) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + 1);
+        r[a.length] = s;
+        return r;
+    }
+
+    @Test
     void nonFiniteLossStopsWithClearMessageAndKeepsLastCheckpoint(@TempDir Path dir) throws Exception {
         List<String> lines = new ArrayList<>();
         Trainer.Result r = train(tiny(dir, "epochs=3", "lr=1e30", "min_lr=1e-6", "visualize=false"), lines);
