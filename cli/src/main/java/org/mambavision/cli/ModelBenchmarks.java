@@ -47,7 +47,8 @@ final class ModelBenchmarks {
                 step.run(x, labels, null, 0.1f, 1f);
                 opt.step(1e-4f);
             }));
-            emit.accept(new BenchRow("model_train", shape + " adamw", batch / t, "images/s"));
+            String mode = step.shards(batch) > 1 ? " data-parallel x" + step.shards(batch) : "";
+            emit.accept(new BenchRow("model_train", shape + " adamw" + mode, batch / t, "images/s"));
         }
     }
 
