@@ -1,7 +1,6 @@
 package org.mambavision.engine;
 
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
@@ -11,8 +10,7 @@ import java.util.function.IntConsumer;
  * <p>Size: {@code -Dmv.threads=N}, else the number of available processors. Work is split into
  * tasks that write disjoint outputs, so results do not depend on which thread ran which task.
  * Reductions across tasks go through per-task partials summed in task order, so they are
- * deterministic for a given thread count. A call made from inside a parallel region runs inline,
- * except {@link #forEachShared}, whose tasks pool threads with nothing else to do may join.
+ * deterministic for a given thread count. A call made from inside a parallel region runs inline.
  */
 public final class Parallel {
     private static final int THREADS = Math.max(1, Integer.getInteger("mv.threads", Runtime.getRuntime().availableProcessors()));
@@ -21,10 +19,6 @@ public final class Parallel {
     private static final Object SUBMIT_LOCK = new Object();
     /** How long an idle worker spins before it parks (-Dmv.spinMicros, default 1000). */
     private static final long SPIN_NANOS = 1000L * Long.getLong("mv.spinMicros", 1000);
-    /** The loop a {@link #forEachShared} caller has opened to idle threads; null when none. */
-    private static final AtomicReference<Job> SHARED = new AtomicReference<>();
-    /** True during {@link #onEachThread}: a thread done with its own task keeps looking for loops to join. */
-    private static volatile boolean pinnedRegion;
 
     static {
         for (int i = 0; i < WORKERS.length; i++) {
@@ -57,46 +51,16 @@ public final class Parallel {
         }
         synchronized (SUBMIT_LOCK) {
             Job job = new Job(THREADS, task, true);
-            pinnedRegion = true;
             for (Worker w : WORKERS) w.submit(job);
             INSIDE.set(true);
             try {
                 job.runTasks(0);
-                // done first: help the other threads' shared loops until they are done too
-                while (job.helpersDone.get() < WORKERS.length) {
-                    Job shared = SHARED.get();
-                    if (shared != null) shared.help();
-                    else Thread.onSpinWait();
-                }
             } finally {
                 INSIDE.set(false);
-                pinnedRegion = false;
             }
+            job.awaitHelpers(WORKERS.length);
             job.rethrow();
         }
-    }
-
-    /**
-     * {@link #forEach}, for work that may be called inside a parallel region: there, instead of running
-     * inline on the calling thread alone, it opens its tasks to pool threads that have finished their own
-     * work (in {@link #onEachThread}, the thread whose share ran faster). Tasks must write disjoint outputs,
-     * and their results must not depend on which thread ran them (as with the GEMM's tiles).
-     */
-    public static void forEachShared(int n, IntConsumer task) {
-        if (n <= 1 || THREADS == 1 || !INSIDE.get()) {
-            forEach(n, task);
-            return;
-        }
-        Job job = new Job(n, task, false);
-        boolean open = SHARED.compareAndSet(null, job); // one shared loop at a time; else this one runs alone
-        try {
-            job.runTasks(0);
-        } finally {
-            if (open) SHARED.compareAndSet(job, null);
-        }
-        // every task is taken; wait for those that helpers are still running
-        while (job.active.get() > 0) Thread.onSpinWait();
-        job.rethrow();
     }
 
     /**
@@ -153,8 +117,6 @@ public final class Parallel {
         final boolean pinned;
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger helpersDone = new AtomicInteger();
-        /** Threads inside {@link #help} (a shared loop's caller waits for them). */
-        final AtomicInteger active = new AtomicInteger();
         volatile Throwable failure;
         final Thread owner = Thread.currentThread();
 
@@ -182,16 +144,6 @@ public final class Parallel {
                 } catch (Throwable t) {
                     failure = t;
                 }
-            }
-        }
-
-        /** Runs tasks of this shared loop not yet taken, if any. */
-        void help() {
-            active.incrementAndGet();
-            try {
-                runTasks(-1);
-            } finally {
-                active.decrementAndGet();
             }
         }
 
@@ -239,15 +191,9 @@ public final class Parallel {
             while (true) {
                 Job j = job;
                 if (j == null) {
-                    Job shared = SHARED.get();
-                    if (shared != null) {
-                        shared.help();
-                        idleSince = System.nanoTime();
-                        continue;
-                    }
                     // Spin a little before parking: a model runs parallel regions back to back, and
                     // waking a parked thread (on these VMs, a halted vCPU) costs up to milliseconds.
-                    if (pinnedRegion || (++spins & 63) != 0 || System.nanoTime() - idleSince < SPIN_NANOS) {
+                    if ((++spins & 63) != 0 || System.nanoTime() - idleSince < SPIN_NANOS) {
                         Thread.onSpinWait();
                     } else {
                         LockSupport.park(this);

@@ -2,8 +2,6 @@ package org.mambavision.engine;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
@@ -40,33 +38,5 @@ class ParallelTest {
         AtomicIntegerArray runs = new AtomicIntegerArray(Parallel.threads());
         Parallel.onEachThread(runs::incrementAndGet);
         for (int i = 0; i < runs.length(); i++) assertEquals(1, runs.get(i));
-    }
-
-    @Test
-    void aThreadDoneWithItsTaskJoinsTheOthersSharedLoop() {
-        int n = 32;
-        AtomicIntegerArray runs = new AtomicIntegerArray(n);
-        Set<Thread> ran = ConcurrentHashMap.newKeySet();
-        Thread[] publisher = new Thread[1];
-        int last = Parallel.threads() - 1;
-        Parallel.onEachThread(t -> {
-            if (t != last) return; // the others finish at once and look for loops to join
-            publisher[0] = Thread.currentThread();
-            Parallel.forEachShared(n, i -> {
-                runs.incrementAndGet(i);
-                ran.add(Thread.currentThread());
-                // the publisher holds its first task until a helper has taken one (or 10 s pass: a failure below)
-                long until = System.nanoTime() + 10_000_000_000L;
-                while (Thread.currentThread() == publisher[0] && ran.size() < Math.min(2, Parallel.threads()) && System.nanoTime() < until) {
-                    Thread.onSpinWait();
-                }
-            });
-        });
-        for (int i = 0; i < n; i++) assertEquals(1, runs.get(i), "task " + i);
-        assertEquals(Math.min(2, Parallel.threads()), Math.min(2, ran.size()), "an idle pool thread should have joined the loop");
-        // outside a parallel region it is an ordinary parallel loop
-        AtomicIntegerArray again = new AtomicIntegerArray(n);
-        Parallel.forEachShared(n, again::incrementAndGet);
-        for (int i = 0; i < n; i++) assertEquals(1, again.get(i));
     }
 }

@@ -257,14 +257,13 @@ public final class Gemm {
             if (epilogue != null) epilogue.apply(C, offC, ldc, M, N);
             return;
         }
-        // threads: 0 for a small product (the calling thread alone); 1 inside a parallel region (shared with idle threads)
-        int threads = 2L * M * N * K < PARALLEL_FLOPS ? 0 : Parallel.available();
+        int threads = 2L * M * N * K < PARALLEL_FLOPS ? 1 : Parallel.available();
         int chunks = kChunks(M, N, K);
         if (chunks > 1) {
             splitK(chunks, transA, transB, M, N, K, A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc, threads, epilogue);
             return;
         }
-        int[] tiles = tiles(M, N, Math.max(1, threads));
+        int[] tiles = tiles(M, N, threads);
         final int tileM = tiles[0], tileN = tiles[1], nTilesN = ceilDiv(N, tileN), nTiles = ceilDiv(M, tileM) * nTilesN;
         IntConsumer task = t -> {
             int i0 = (t / nTilesN) * tileM, j0 = (t % nTilesN) * tileN;
@@ -274,16 +273,10 @@ public final class Gemm {
         runTasks(threads, nTiles, task);
     }
 
-    /**
-     * Tasks 0 .. n-1 on the calling thread (threads 0), spread over the pool (threads > 1), or on the calling
-     * thread with idle pool threads joining in (threads 1: inside a parallel region, such as a data-parallel
-     * shard). The tiles and their arithmetic do not depend on who runs them, so neither do the results.
-     */
+    /** Tasks 0 .. n-1 on the calling thread, or spread over the pool. */
     private static void runTasks(int threads, int n, IntConsumer task) {
-        if (threads == 0) {
+        if (threads == 1) {
             for (int t = 0; t < n; t++) task.accept(t);
-        } else if (threads == 1) {
-            Parallel.forEachShared(n, task);
         } else {
             Parallel.forEach(n, task);
         }
