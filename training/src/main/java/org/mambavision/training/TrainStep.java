@@ -8,6 +8,7 @@ import org.mambavision.engine.BufferPool;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
+import org.mambavision.engine.kernels.VecMath;
 import org.mambavision.engine.ops.CrossEntropy;
 import org.mambavision.models.VisionModel;
 
@@ -54,6 +55,7 @@ public final class TrainStep {
             if (!replica.namedParameters().keySet().equals(model.namedParameters().keySet())) {
                 throw new IllegalStateException("a replica of " + model.name() + " has other parameters than the model");
             }
+            replica.train(true); // a replica only ever trains
             replicas.add(replica);
             replicaParams.add(replica.namedParameters().values().toArray(new Tensor[0]));
         }
@@ -90,7 +92,6 @@ public final class TrainStep {
         Result[] results = new Result[shards];
         for (int s = 1; s < shards; s++) {
             VisionModel r = replicas.get(s - 1);
-            r.train(true);
             r.stochasticDepth().restore(model.stochasticDepth().seed(), model.stochasticDepth().calls());
             r.stochasticDepth().sampleOffset(start(n, shards, s));
         }
@@ -157,8 +158,7 @@ public final class TrainStep {
                 Tensor rp = replicaParams.get(s - 1)[k];
                 float[] g = rp.grad;
                 if (g == null) continue;
-                float[] dst = params[k].gradBuffer();
-                for (int i = 0; i < g.length; i++) dst[i] += g[i];
+                VecMath.addInto(g.length, g, 0, params[k].gradBuffer(), 0);
                 rp.dropGrad();
             }
         });
