@@ -4,7 +4,8 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.mambavision.training.Evaluator;
-import org.mambavision.training.checkpoint.TrainCheckpoint;
+import org.mambavision.inference.EvalPreprocessing;
+import org.mambavision.inference.ModelCheckpoint;
 import org.mambavision.training.config.ConfigLoader;
 import org.mambavision.training.config.TrainConfig;
 import org.mambavision.training.data.DataLoader;
@@ -36,24 +37,29 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--confusion", description = "Write the confusion matrix to this PNG.")
     Path confusionPng;
 
+    @Option(names = "--max-image-pixels", description = "Skip images whose header declares more pixels (default: the run's max_image_pixels).")
+    Long maxImagePixels;
+
     @Override
     public Integer call() throws Exception {
-        TrainCheckpoint.Loaded loaded = TrainCheckpoint.loadModel(weights, ema);
-        String yaml = loaded.info().get("config");
+        ModelCheckpoint.Loaded loaded = ModelCheckpoint.load(weights, ema);
+        String yaml = loaded.metadata().get("info.config");
         TrainConfig cfg = yaml != null ? ConfigLoader.loadString(yaml, weights + " (config)") : TrainConfig.defaults();
         if (dataset != null) cfg.set("dataset", dataset, "--dataset");
         if (dataDir != null) cfg.set("data_dir", dataDir, "--data-dir");
+        if (maxImagePixels != null) cfg.set("max_image_pixels", maxImagePixels, "--max-image-pixels");
         boolean hasTest = cfg.dataset.equals("fashion-mnist") || cfg.dataset.startsWith("cifar");
         DataOptions o = new DataOptions(cfg.dataDir == null ? null : Path.of(cfg.dataDir), !hasTest,
-                cfg.dataset.equals("imagefolder") ? 0 : cfg.imgSize, cfg.inChans, Math.max(cfg.datasetSize, 1), cfg.numClasses, cfg.seed, true);
+                cfg.dataset.equals("imagefolder") ? 0 : cfg.imgSize, cfg.inChans, Math.max(cfg.datasetSize, 1), cfg.numClasses, cfg.seed, true, cfg.maxImagePixels);
         Dataset ds = Datasets.create(cfg.dataset, o);
         // without an official test split, evaluate on the run's validation split (same seed and fraction)
         if (!hasTest) ds = org.mambavision.training.data.Splits.trainVal(ds, cfg.trainSplit, cfg.seed).val();
         if (ds.numClasses() != loaded.model().numClasses()) {
             throw new UserError(cfg.dataset + " has " + ds.numClasses() + " classes but the model in " + weights + " has " + loaded.model().numClasses());
         }
-        float[][] ms = org.mambavision.training.TrainingData.normalization(cfg.dataset, cfg.inChans);
-        try (DataLoader dl = DataLoader.builder(ds).transform(org.mambavision.training.TrainingData.evalTransformFor(cfg, ms[0], ms[1]))
+        // the run's own evaluation preprocessing, as its validation saw the images
+        EvalPreprocessing pre = loaded.preprocessing() != null ? loaded.preprocessing() : org.mambavision.training.TrainingData.evalPreprocessing(cfg);
+        try (DataLoader dl = DataLoader.builder(ds).transform(pre.transform())
                 .batchSize(batchSize).shuffle(false).dropLast(false).numWorkers(cfg.numWorkers).seed(cfg.seed).build()) {
             Evaluator.Result r = Evaluator.evaluate(loaded.model(), dl, ds.numClasses());
             System.out.printf(Locale.ROOT, "%s on %s (%s, %d images): loss %.4f  top-1 %.4f  top-5 %.4f%n", weights, cfg.dataset,

@@ -32,7 +32,7 @@ public final class InferCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        VisionModel m = org.mambavision.training.Predictor.load(model, weights).model();
+        VisionModel m = org.mambavision.inference.Predictor.load(model, weights).model();
         Tensor x;
         try (Safetensors in = Safetensors.open(input)) {
             if (!in.names().contains("input")) throw new UserError(input + ": no tensor named 'input' (has: " + in.names() + ")");

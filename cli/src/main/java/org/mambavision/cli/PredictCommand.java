@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.mambavision.training.Predictor;
-import org.mambavision.training.data.Images;
+import org.mambavision.inference.Predictor;
+import org.mambavision.inference.image.Images;
 import org.mambavision.training.track.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,6 +27,10 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object per image.")
     boolean json;
 
+    @Option(names = "--max-image-pixels", defaultValue = "89478485",
+            description = "Refuse images whose header declares more pixels, before decoding them (default: ${DEFAULT-VALUE}, PIL's limit).")
+    long maxImagePixels;
+
     @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files (JPEG, PNG, BMP).")
     List<Path> images;
 
@@ -34,7 +38,7 @@ public final class PredictCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Predictor p = Predictor.load(model, weights);
         for (Path img : images) {
-            BufferedImage bi = Images.readBuffered(img);
+            BufferedImage bi = Images.readBuffered(img, maxImagePixels);
             List<Predictor.Prediction> preds = p.predict(bi, top);
             if (json) {
                 StringBuilder sb = new StringBuilder("{\"image\":").append(Json.write(img.toString())).append(",\"top\":[");

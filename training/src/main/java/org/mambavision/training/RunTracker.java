@@ -13,7 +13,7 @@ import java.util.function.Consumer;
 import org.mambavision.models.ModelSummary;
 import org.mambavision.models.VisionModel;
 import org.mambavision.models.nn.Profiler;
-import org.mambavision.training.checkpoint.ModelSpec;
+import org.mambavision.inference.ModelSpec;
 import org.mambavision.training.config.ConfigLoader;
 import org.mambavision.training.config.TrainConfig;
 import org.mambavision.training.data.DataLoader;

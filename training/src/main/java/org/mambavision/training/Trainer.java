@@ -18,7 +18,7 @@ import org.mambavision.engine.Tensor;
 import org.mambavision.models.ModelSummary;
 import org.mambavision.models.VisionModel;
 import org.mambavision.models.Weights;
-import org.mambavision.training.checkpoint.ModelSpec;
+import org.mambavision.inference.ModelSpec;
 import org.mambavision.training.checkpoint.TrainCheckpoint;
 import org.mambavision.training.config.ConfigLoader;
 import org.mambavision.training.config.TrainConfig;
@@ -284,7 +284,8 @@ public final class Trainer {
         info.putAll(extra);
         List<String> names = new ArrayList<>(data.classNames);
         TrainCheckpoint.save(runDir.resolve(RunTracker.LAST),
-                new TrainCheckpoint.State(spec, model.stateDict(), optState, ema == null ? null : ema.shadow(), names, info));
+                new TrainCheckpoint.State(spec, model.stateDict(), optState, ema == null ? null : ema.shadow(), names, info,
+                        TrainingData.evalPreprocessing(cfg)));
     }
 
     /** The architecture table of the run's model (also used for the architecture plot). */

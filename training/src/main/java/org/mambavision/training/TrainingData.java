@@ -12,17 +12,17 @@ import org.mambavision.training.data.Datasets;
 import org.mambavision.training.data.MixupCutmix;
 import org.mambavision.training.data.Split;
 import org.mambavision.training.data.Splits;
-import org.mambavision.training.data.transforms.CenterCrop;
 import org.mambavision.training.data.transforms.ColorJitter;
-import org.mambavision.training.data.transforms.Normalize;
+import org.mambavision.inference.EvalPreprocessing;
+import org.mambavision.inference.image.Normalize;
 import org.mambavision.training.data.transforms.RandAugment;
 import org.mambavision.training.data.transforms.RandomErasing;
 import org.mambavision.training.data.transforms.RandomHorizontalFlip;
 import org.mambavision.training.data.transforms.RandomResizedCrop;
 import org.mambavision.training.data.transforms.RandomRotation;
-import org.mambavision.training.data.transforms.Resample;
-import org.mambavision.training.data.transforms.Resize;
-import org.mambavision.training.data.transforms.Transform;
+import org.mambavision.inference.image.Resample;
+import org.mambavision.inference.image.Resize;
+import org.mambavision.inference.image.Transform;
 
 /**
  * Datasets, transforms and loaders for a run, from its config.
@@ -54,7 +54,7 @@ public final class TrainingData implements AutoCloseable {
 
     public static TrainingData create(TrainConfig c, int batchSize, Consumer<String> log) {
         DataOptions base = new DataOptions(c.dataDir == null ? null : Path.of(c.dataDir), true, imageSizeFor(c), c.inChans,
-                Math.max(c.datasetSize, 1), c.numClasses, c.seed, true);
+                Math.max(c.datasetSize, 1), c.numClasses, c.seed, true, c.maxImagePixels);
         Dataset train, val;
         if (hasTestSplit(c.dataset)) {
             train = Datasets.create(c.dataset, base);
@@ -71,7 +71,7 @@ public final class TrainingData implements AutoCloseable {
         if (train.size() == 0) throw new IllegalArgumentException("dataset '" + c.dataset + "' has no training samples");
         float[][] ms = normalization(c.dataset, c.inChans);
         Transform trainT = trainTransform(c, ms[0], ms[1]);
-        Transform evalT = evalTransform(c, ms[0], ms[1]);
+        Transform evalT = evalTransform(c);
         MixupCutmix mix = (c.mixup > 0 || c.cutmix > 0)
                 ? new MixupCutmix(c.mixup, c.cutmix, c.mixupProb, c.mixupSwitchProb, c.labelSmoothing, train.numClasses()) : null;
         DataLoader tl = DataLoader.builder(train).transform(trainT).batchSize(batchSize).shuffle(true).dropLast(train.size() >= batchSize)
@@ -123,7 +123,7 @@ public final class TrainingData implements AutoCloseable {
 
     static Transform trainTransform(TrainConfig c, float[] mean, float[] std) {
         List<Transform> t = new ArrayList<>();
-        if (!c.augment) return evalTransform(c, mean, std);
+        if (!c.augment) return evalTransform(c);
         if (c.dataset.equals("imagefolder")) {
             t.add(new RandomResizedCrop(c.imgSize, 0.08, 1.0, 3.0 / 4, 4.0 / 3, filter(c)));
         } else {
@@ -138,16 +138,17 @@ public final class TrainingData implements AutoCloseable {
         return Transform.compose(t);
     }
 
-    public static Transform evalTransformFor(TrainConfig c, float[] mean, float[] std) {
-        return evalTransform(c, mean, std);
+    /**
+     * The run's evaluation preprocessing: image folders as timm evaluates (shorter side to img_size / 0.875, center
+     * crop), generated datasets resized to img_size; the dataset's statistics. Stored in checkpoints for prediction.
+     */
+    public static EvalPreprocessing evalPreprocessing(TrainConfig c) {
+        float[][] ms = normalization(c.dataset, c.inChans);
+        return new EvalPreprocessing(c.inChans, c.imgSize, c.dataset.equals("imagefolder") ? 0.875 : 0, filter(c), ms[0], ms[1]);
     }
 
-    static Transform evalTransform(TrainConfig c, float[] mean, float[] std) {
-        if (c.dataset.equals("imagefolder")) {
-            int scale = (int) Math.floor(c.imgSize / 0.875);
-            return Transform.compose(new Resize(scale, filter(c)), new CenterCrop(c.imgSize), new Normalize(mean, std));
-        }
-        return Transform.compose(new Resize(c.imgSize, c.imgSize, filter(c)), new Normalize(mean, std));
+    static Transform evalTransform(TrainConfig c) {
+        return evalPreprocessing(c).transform();
     }
 
     @Override

@@ -1,5 +1,7 @@
 package org.mambavision.training;
 
+import org.mambavision.inference.Predictor;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
@@ -56,7 +58,7 @@ class TrainerTest {
         Weights.LoadReport rep = Weights.load(m, TrainCheckpoint.read(run.resolve("best.safetensors")).model(), true);
         assertTrue(rep.clean(), rep.describe());
         // and predict-style loading takes model and class names from it
-        TrainCheckpoint.Loaded l = TrainCheckpoint.loadModel(run.resolve("last.safetensors"));
+        org.mambavision.inference.ModelCheckpoint.Loaded l = TrainCheckpoint.loadModel(run.resolve("last.safetensors"));
         assertEquals(10, l.classNames().size());
     }
 

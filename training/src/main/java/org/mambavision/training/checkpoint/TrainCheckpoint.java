@@ -1,11 +1,8 @@
 package org.mambavision.training.checkpoint;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -14,8 +11,9 @@ import java.util.Set;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.io.CheckpointFormatException;
 import org.mambavision.engine.io.Safetensors;
-import org.mambavision.models.VisionModel;
-import org.mambavision.models.Weights;
+import org.mambavision.inference.EvalPreprocessing;
+import org.mambavision.inference.ModelCheckpoint;
+import org.mambavision.inference.ModelSpec;
 
 /**
  * Our training checkpoint: one safetensors file. The model's tensors keep their official names (so
@@ -24,15 +22,12 @@ import org.mambavision.models.Weights;
  * Written atomically: a crash leaves the previous checkpoint intact.
  */
 public final class TrainCheckpoint {
-    public static final String FORMAT = "mambavision-train-checkpoint-v1";
-    static final String OPT = "optimizer.", EMA = "ema.";
+    public static final String FORMAT = ModelCheckpoint.FORMAT;
+    static final String OPT = ModelCheckpoint.OPTIMIZER_PREFIX, EMA = ModelCheckpoint.EMA_PREFIX;
 
     /** Everything a checkpoint holds. */
     public record State(ModelSpec spec, Map<String, Tensor> model, Map<String, Tensor> optimizer, Map<String, Tensor> ema,
-                        List<String> classNames, Map<String, String> info) {}
-
-    /** A model rebuilt from a checkpoint, ready for inference. */
-    public record Loaded(VisionModel model, List<String> classNames, Map<String, String> info) {}
+                        List<String> classNames, Map<String, String> info, EvalPreprocessing preprocessing) {}
 
     private TrainCheckpoint() {}
 
@@ -45,7 +40,8 @@ public final class TrainCheckpoint {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.putAll(s.spec().toMetadata());
-        meta.put("class_names", String.join("\n", s.classNames()));
+        meta.put(ModelCheckpoint.CLASS_NAMES, String.join("\n", s.classNames()));
+        if (s.preprocessing() != null) meta.putAll(s.preprocessing().toMetadata());
         s.info().forEach((k, v) -> meta.put("info." + k, v));
         Files.createDirectories(file.toAbsolutePath().getParent());
         Safetensors.write(file, all, ints, meta);
@@ -53,15 +49,7 @@ public final class TrainCheckpoint {
 
     /** True for a file in our format; a torch zip or foreign safetensors file is not. */
     public static boolean isCheckpoint(Path file) throws IOException {
-        byte[] head = new byte[2];
-        try (InputStream in = Files.newInputStream(file)) {
-            if (in.readNBytes(head, 0, 2) < 2 || (head[0] == 'P' && head[1] == 'K')) return false;
-        }
-        try (Safetensors st = Safetensors.open(file)) {
-            return FORMAT.equals(st.metadata().get("format"));
-        } catch (CheckpointFormatException e) {
-            return false; // not safetensors at all; the weight loader will say what it is
-        }
+        return ModelCheckpoint.isCheckpoint(file);
     }
 
     public static State read(Path file) throws IOException {
@@ -86,34 +74,22 @@ public final class TrainCheckpoint {
             meta.forEach((k, v) -> {
                 if (k.startsWith("info.")) info.put(k.substring(5), v);
             });
-            String names = meta.getOrDefault("class_names", "");
-            List<String> classNames = names.isEmpty() ? new ArrayList<>() : new ArrayList<>(Arrays.asList(names.split("\n", -1)));
-            return new State(spec, model, opt, ema.isEmpty() ? null : ema, classNames, info);
+            EvalPreprocessing pre;
+            try {
+                pre = EvalPreprocessing.fromMetadata(meta, file.toString());
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointFormatException(file, e.getMessage());
+            }
+            return new State(spec, model, opt, ema.isEmpty() ? null : ema, ModelCheckpoint.classNames(meta), info, pre);
         }
     }
 
     /** Rebuilds the model (EMA weights if the checkpoint has them and {@code preferEma}) for inference. */
-    public static Loaded loadModel(Path file, boolean preferEma) throws IOException {
-        State s = read(file);
-        VisionModel m;
-        try {
-            m = s.spec().create(0);
-            Weights.load(m, preferEma && s.ema() != null ? s.ema() : s.model(), true);
-        } catch (IllegalArgumentException e) {
-            throw new CheckpointFormatException(file, e.getMessage());
-        }
-        m.train(false);
-        List<String> names = s.classNames().size() == m.numClasses() ? s.classNames() : indexNames(m.numClasses());
-        return new Loaded(m, names, s.info());
+    public static ModelCheckpoint.Loaded loadModel(Path file, boolean preferEma) throws IOException {
+        return ModelCheckpoint.load(file, preferEma);
     }
 
-    public static Loaded loadModel(Path file) throws IOException {
+    public static ModelCheckpoint.Loaded loadModel(Path file) throws IOException {
         return loadModel(file, false);
-    }
-
-    private static List<String> indexNames(int n) {
-        List<String> l = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) l.add("class_" + i);
-        return l;
     }
 }

@@ -29,6 +29,8 @@ public final class TrainConfig {
     public String dataset = "synthetic";
     public String dataDir = null;
     public int datasetSize = 2000;
+    /** Images whose header declares more pixels are skipped undecoded (PIL's decompression-bomb threshold). */
+    public long maxImagePixels = org.mambavision.inference.image.Images.DEFAULT_MAX_PIXELS;
     public double trainSplit = 0.8;
     public boolean augment = true;
     public int batchSize = 32;
@@ -178,6 +180,7 @@ public final class TrainConfig {
             choice("dataset", DATASETS, c -> c.dataset, (c, v) -> c.dataset = v),
             optStr("data_dir", c -> c.dataDir, (c, v) -> c.dataDir = v),
             integer("dataset_size", c -> c.datasetSize, (c, v) -> c.datasetSize = v, atLeast(1)),
+            longInt("max_image_pixels", c -> c.maxImagePixels, (c, v) -> c.maxImagePixels = v, v -> v >= 1 ? null : "must be >= 1"),
             real("train_split", c -> c.trainSplit, (c, v) -> c.trainSplit = v, open(0, 1)),
             bool("augment", c -> c.augment, (c, v) -> c.augment = v),
             integer("batch_size", c -> c.batchSize, (c, v) -> c.batchSize = v, atLeast(1)),
@@ -338,11 +341,15 @@ public final class TrainConfig {
     }
 
     private static Key<Long> longInt(String n, Function<TrainConfig, Long> g, BiConsumer<TrainConfig, Long> s) {
+        return longInt(n, g, s, v -> null);
+    }
+
+    private static Key<Long> longInt(String n, Function<TrainConfig, Long> g, BiConsumer<TrainConfig, Long> s, Check<Long> check) {
         return key(n, raw -> {
             if (raw instanceof Integer || raw instanceof Long) return ((Number) raw).longValue();
             if (raw instanceof BigInteger b && b.bitLength() < 64) return b.longValue();
             throw bad(n, "an integer", raw);
-        }, v -> null, g, s);
+        }, check, g, s);
     }
 
     private static Key<Double> real(String n, Function<TrainConfig, Double> g, BiConsumer<TrainConfig, Double> s,

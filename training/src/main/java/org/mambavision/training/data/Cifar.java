@@ -1,12 +1,14 @@
 package org.mambavision.training.data;
 
+import org.mambavision.inference.image.Image;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.mambavision.training.data.transforms.Resample;
+import org.mambavision.inference.image.Resample;
 
 /**
  * CIFAR-10 / CIFAR-100 in the binary format. CIFAR-10: data_batch_1..5.bin / test_batch.bin, records of 1 label

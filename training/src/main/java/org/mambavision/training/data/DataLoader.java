@@ -1,5 +1,7 @@
 package org.mambavision.training.data;
 
+import org.mambavision.inference.image.Image;
+
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -10,7 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.mambavision.engine.Tensor;
-import org.mambavision.training.data.transforms.Transform;
+import org.mambavision.inference.image.Transform;
 
 /**
  * Batches of a dataset through a per-sample transform and optional mixup/cutmix, prefetched by a small private

@@ -1,5 +1,7 @@
 package org.mambavision.training.data;
 
+import org.mambavision.inference.image.Image;
+
 import java.util.List;
 import java.util.SplittableRandom;
 

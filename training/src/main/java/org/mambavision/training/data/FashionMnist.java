@@ -1,10 +1,12 @@
 package org.mambavision.training.data;
 
+import org.mambavision.inference.image.Image;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.mambavision.training.data.transforms.Resample;
+import org.mambavision.inference.image.Resample;
 
 /**
  * Fashion-MNIST from its IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte, optionally .gz). 28x28 grey,

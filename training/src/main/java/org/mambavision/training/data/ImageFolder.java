@@ -1,7 +1,15 @@
 package org.mambavision.training.data;
 
+import org.mambavision.inference.image.Images;
+
 import java.io.IOException;
+import java.nio.file.FileSystemLoopException;
+import java.nio.file.FileVisitOption;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.EnumSet;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -14,8 +22,13 @@ import java.util.stream.Stream;
 /**
  * root/class_name/**&#47;*.{jpg,jpeg,png,bmp}, classes in sorted name order (torchvision's ImageFolder). Images are
  * decoded in {@link #get}. Unreadable files never stop training: with header checking on they are left out when
- * indexing; a file that fails to decode later is remembered and {@code get} returns the next readable sample
- * instead (deterministic, since readability is). {@link #skipped()} lists every such file with the reason.
+ * indexing (not an image, or more pixels than the limit); a file that fails to decode later is remembered and
+ * {@code get} returns the next readable sample instead (deterministic, since readability is). {@link #skipped()}
+ * lists every such file with the reason, in the order found; the trainer logs them and counts them in its summary.
+ *
+ * <p>A class folder with no files, or none that can be read, is an error naming the folder: the class would have no
+ * samples, and the label numbering would no longer match what the user sees on disk. A symbolic-link loop inside a
+ * class folder is skipped and named.
  *
  * <p>When root has train/ and val/ (or validation/, test/) subfolders, the split picks one.
  */
@@ -27,12 +40,13 @@ public final class ImageFolder implements Dataset {
     private final Path[] files;
     private final int[] labels;
     private final int channels;
+    private final long maxImagePixels;
     private final List<String> skipped = Collections.synchronizedList(new ArrayList<>());
     private final Set<Integer> bad = ConcurrentHashMap.newKeySet();
 
     public static ImageFolder load(DataOptions o) throws IOException {
         if (o.dataDir() == null) throw new DatasetNotFoundException("imagefolder: pass data_dir (root/class_name/image files)");
-        return new ImageFolder(splitRoot(o.dataDir(), o.train()), o.channels(), o.verifyImages());
+        return new ImageFolder(splitRoot(o.dataDir(), o.train()), o.channels(), o.verifyImages(), o.maxImagePixels());
     }
 
     static Path splitRoot(Path root, boolean train) {
@@ -42,9 +56,14 @@ public final class ImageFolder implements Dataset {
     }
 
     public ImageFolder(Path root, int channels, boolean verifyImages) throws IOException {
+        this(root, channels, verifyImages, Images.DEFAULT_MAX_PIXELS);
+    }
+
+    public ImageFolder(Path root, int channels, boolean verifyImages, long maxImagePixels) throws IOException {
         if (!Files.isDirectory(root)) throw new DatasetNotFoundException("imagefolder: " + root + " is not a directory");
         this.root = root;
         this.channels = channels;
+        this.maxImagePixels = maxImagePixels;
         List<Path> classDirs;
         try (Stream<Path> s = Files.list(root)) {
             classDirs = s.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
@@ -54,24 +73,54 @@ public final class ImageFolder implements Dataset {
         List<Path> fileList = new ArrayList<>();
         List<Integer> labelList = new ArrayList<>();
         for (int k = 0; k < classDirs.size(); k++) {
-            names.add(classDirs.get(k).getFileName().toString());
-            List<Path> inClass;
-            try (Stream<Path> s = Files.walk(classDirs.get(k), java.nio.file.FileVisitOption.FOLLOW_LINKS)) {
-                inClass = s.filter(Files::isRegularFile).filter(ImageFolder::hasImageExtension).sorted().toList();
+            Path dir = classDirs.get(k);
+            names.add(dir.getFileName().toString());
+            List<Path> inClass = imageFiles(dir);
+            if (inClass.isEmpty()) {
+                throw new DatasetNotFoundException("imagefolder: class folder " + dir + " has no .jpg/.jpeg/.png/.bmp files");
             }
+            int usable = 0;
+            String firstProblem = null;
             for (Path f : inClass) {
-                if (verifyImages && !Images.looksLikeImage(f)) {
-                    skipped.add(f + ": not an image or unsupported format");
+                String problem = verifyImages ? Images.headerProblem(f, maxImagePixels) : null;
+                if (problem != null) {
+                    skipped.add(f + ": " + problem);
+                    if (firstProblem == null) firstProblem = f.getFileName() + ": " + problem;
                     continue;
                 }
                 fileList.add(f);
                 labelList.add(k);
+                usable++;
+            }
+            if (usable == 0) {
+                throw new DatasetNotFoundException("imagefolder: class folder " + dir + " has no usable image (all " + inClass.size()
+                        + " files unreadable; first: " + firstProblem + ")");
             }
         }
-        if (fileList.isEmpty()) throw new DatasetNotFoundException("imagefolder: no readable .jpg/.jpeg/.png/.bmp files under " + root);
         this.classNames = List.copyOf(names);
         this.files = fileList.toArray(new Path[0]);
         this.labels = labelList.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The image files under a class folder, sorted, following links; a link loop is recorded in skipped() and passed over. */
+    private List<Path> imageFiles(Path dir) throws IOException {
+        List<Path> out = new ArrayList<>();
+        Files.walkFileTree(dir, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (attrs.isRegularFile() && hasImageExtension(file)) out.add(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+                if (e instanceof FileSystemLoopException) skipped.add(file + ": symbolic link loop, skipped");
+                else skipped.add(file + ": cannot be read (" + e.getMessage() + ")");
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        Collections.sort(out);
+        return out;
     }
 
     private static boolean hasImageExtension(Path p) {
@@ -105,7 +154,7 @@ public final class ImageFolder implements Dataset {
             int i = (index + tries) % files.length;
             if (bad.contains(i)) continue;
             try {
-                return new Sample(Images.read(files[i], channels), labels[i]);
+                return new Sample(Images.read(files[i], channels, maxImagePixels), labels[i]);
             } catch (IOException | RuntimeException e) {
                 if (bad.add(i)) skipped.add(e.getMessage() != null && e.getMessage().startsWith(files[i].toString()) ? e.getMessage() : files[i] + ": " + e);
             }

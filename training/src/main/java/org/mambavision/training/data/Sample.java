@@ -1,5 +1,7 @@
 package org.mambavision.training.data;
 
+import org.mambavision.inference.image.Image;
+
 /** One labelled image. */
 public record Sample(Image image, int label) {
     public float[] chw() { return image.data(); }

@@ -30,7 +30,8 @@ class ConfigTest {
         assertEquals(List.of("model", "num_classes", "img_size", "in_chans", "dataset", "data_dir"),
                 List.copyOf(m.keySet()).subList(0, 6));
         assertEquals(List.of("eval_every", "pretrained", "resume"), List.copyOf(m.keySet()).subList(m.size() - 3, m.size()));
-        assertEquals(56, m.size());
+        assertEquals(57, m.size());
+        assertEquals(89_478_485L, m.get("max_image_pixels"));
         assertEquals(true, m.get("data_parallel"));
         assertEquals("flat_tiny", m.get("model"));
         assertEquals(32, m.get("batch_size"));

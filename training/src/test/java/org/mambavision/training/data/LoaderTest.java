@@ -1,5 +1,8 @@
 package org.mambavision.training.data;
 
+import org.mambavision.inference.image.Image;
+import org.mambavision.inference.image.Resize;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -14,12 +17,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import org.mambavision.training.data.transforms.Normalize;
+import org.mambavision.inference.image.Normalize;
 import org.mambavision.training.data.transforms.RandAugment;
 import org.mambavision.training.data.transforms.RandomErasing;
 import org.mambavision.training.data.transforms.RandomHorizontalFlip;
 import org.mambavision.training.data.transforms.RandomResizedCrop;
-import org.mambavision.training.data.transforms.Transform;
+import org.mambavision.inference.image.Transform;
 
 class LoaderTest {
     static final Transform AUGMENT = Transform.compose(new RandomResizedCrop(12), new RandomHorizontalFlip(0.5),

@@ -1,5 +1,9 @@
 package org.mambavision.training.data;
 
+import org.mambavision.inference.image.Image;
+import org.mambavision.inference.image.Images;
+import org.mambavision.inference.EvalPreprocessing;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,17 +16,17 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mambavision.training.data.transforms.CenterCrop;
+import org.mambavision.inference.image.CenterCrop;
 import org.mambavision.training.data.transforms.ColorJitter;
-import org.mambavision.training.data.transforms.Normalize;
+import org.mambavision.inference.image.Normalize;
 import org.mambavision.training.data.transforms.RandAugment;
 import org.mambavision.training.data.transforms.RandomErasing;
 import org.mambavision.training.data.transforms.RandomHorizontalFlip;
 import org.mambavision.training.data.transforms.RandomResizedCrop;
 import org.mambavision.training.data.transforms.RandomRotation;
-import org.mambavision.training.data.transforms.Resample;
-import org.mambavision.training.data.transforms.Resize;
-import org.mambavision.training.data.transforms.Transform;
+import org.mambavision.inference.image.Resample;
+import org.mambavision.inference.image.Resize;
+import org.mambavision.inference.image.Transform;
 
 /**
  * Resampling against numbers produced by Pillow 12.3.0, and the other transforms' contracts.
@@ -167,7 +171,7 @@ class TransformsTest {
         BufferedImage bi = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) bi.setRGB(x, y, (pix(0, y, x) << 16) | (pix(1, y, x) << 8) | pix(2, y, x));
         assertArrayEquals(new int[] {24, 18}, new int[] {Resample.shorterSideSize(h, w, 18)[1], Resample.shorterSideSize(h, w, 18)[0]});
-        float[] out = Preprocess.officialEval(bi, 16, 0.875f);
+        float[] out = EvalPreprocessing.official(16, 0.875f).apply(bi);
         assertEquals(3 * 16 * 16, out.length);
         for (int i = 0; i < out.length; i++) {
             int c = i / 256;
@@ -178,10 +182,10 @@ class TransformsTest {
 
     @Test
     void scaleSizeUsesTheDecimalCropPct() {
-        assertEquals(256, Preprocess.scaleSize(224, 0.875));
-        assertEquals(240, Preprocess.scaleSize(224, 0.93));   // 224 / 0.93 = 240.86
-        assertEquals(228, Preprocess.scaleSize(224, 0.98));
-        assertEquals(224, Preprocess.scaleSize(224, 1.0));
+        assertEquals(256, EvalPreprocessing.scaleSize(224, 0.875));
+        assertEquals(240, EvalPreprocessing.scaleSize(224, 0.93));   // 224 / 0.93 = 240.86
+        assertEquals(228, EvalPreprocessing.scaleSize(224, 0.98));
+        assertEquals(224, EvalPreprocessing.scaleSize(224, 1.0));
     }
 
     @Test

@@ -1,7 +1,9 @@
 package org.mambavision.training.data.transforms;
 
+import org.mambavision.inference.image.Transform;
+
 import java.util.SplittableRandom;
-import org.mambavision.training.data.Image;
+import org.mambavision.inference.image.Image;
 import org.mambavision.training.data.Rng;
 
 /**

@@ -1,6 +1,6 @@
 package org.mambavision.training.data.transforms;
 
-import org.mambavision.training.data.Image;
+import org.mambavision.inference.image.Image;
 
 /** Pixel helpers shared by the transforms (float images, values in [0, 1] unless said otherwise). */
 final class PixelOps {
@@ -86,21 +86,5 @@ final class PixelOps {
         double cx = w / 2.0, cy = h / 2.0;
         // input = M (out - centre) + centre
         return new double[] {cos, sin, cx - cos * cx - sin * cy, -sin, cos, cy + sin * cx - cos * cy};
-    }
-
-    static Image crop(Image img, int top, int left, int h, int w) {
-        int c = img.channels(), ih = img.height(), iw = img.width();
-        float[] s = img.data(), o = new float[c * h * w];
-        for (int ch = 0; ch < c; ch++) {
-            for (int y = 0; y < h; y++) {
-                int sy = top + y;
-                if (sy < 0 || sy >= ih) continue; // zero padding, as torchvision's CenterCrop pads
-                for (int x = 0; x < w; x++) {
-                    int sx = left + x;
-                    if (sx >= 0 && sx < iw) o[(ch * h + y) * w + x] = s[(ch * ih + sy) * iw + sx];
-                }
-            }
-        }
-        return new Image(o, c, h, w);
     }
 }

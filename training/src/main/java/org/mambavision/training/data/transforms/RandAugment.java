@@ -1,9 +1,12 @@
 package org.mambavision.training.data.transforms;
 
+import org.mambavision.inference.image.Transform;
+import org.mambavision.inference.image.Normalize;
+
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import org.mambavision.training.data.Image;
+import org.mambavision.inference.image.Image;
 import org.mambavision.training.data.Rng;
 
 /**

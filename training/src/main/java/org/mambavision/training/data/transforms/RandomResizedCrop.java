@@ -1,7 +1,11 @@
 package org.mambavision.training.data.transforms;
 
+import org.mambavision.inference.image.Transform;
+import org.mambavision.inference.image.Resample;
+import org.mambavision.inference.image.Resize;
+
 import java.util.SplittableRandom;
-import org.mambavision.training.data.Image;
+import org.mambavision.inference.image.Image;
 
 /**
  * torchvision's RandomResizedCrop: up to 10 tries of a random area fraction in {@code scale} and log-uniform aspect
@@ -60,7 +64,7 @@ public final class RandomResizedCrop implements Transform {
     @Override
     public Image apply(Image img, SplittableRandom rng) {
         int[] b = cropBox(img.height(), img.width(), rng);
-        Image crop = PixelOps.crop(img, b[0], b[1], b[2], b[3]);
+        Image crop = img.crop(b[0], b[1], b[2], b[3]);
         return Resize.resize(crop, size, size, filter);
     }
 }

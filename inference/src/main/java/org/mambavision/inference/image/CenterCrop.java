@@ -1,7 +1,7 @@
-package org.mambavision.training.data.transforms;
+package org.mambavision.inference.image;
 
 import java.util.SplittableRandom;
-import org.mambavision.training.data.Image;
+import org.mambavision.inference.image.Image;
 
 /** torchvision's CenterCrop: offsets round((in - out) / 2) (half to even), zero padding when the image is smaller. */
 public final class CenterCrop implements Transform {
@@ -18,7 +18,7 @@ public final class CenterCrop implements Transform {
     @Override
     public Image apply(Image img, SplittableRandom rng) {
         if (img.height() == height && img.width() == width) return img;
-        return PixelOps.crop(img, offset(img.height(), height), offset(img.width(), width), height, width);
+        return img.crop(offset(img.height(), height), offset(img.width(), width), height, width);
     }
 
     /** Python's int(round((in - out) / 2.0)). */

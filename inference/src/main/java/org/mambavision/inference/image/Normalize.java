@@ -1,7 +1,7 @@
-package org.mambavision.training.data.transforms;
+package org.mambavision.inference.image;
 
 import java.util.SplittableRandom;
-import org.mambavision.training.data.Image;
+import org.mambavision.inference.image.Image;
 
 /** (x - mean[c]) / std[c] per channel, in place. */
 public final class Normalize implements Transform {

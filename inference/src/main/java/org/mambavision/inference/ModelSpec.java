@@ -1,4 +1,4 @@
-package org.mambavision.training.checkpoint;
+package org.mambavision.inference;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

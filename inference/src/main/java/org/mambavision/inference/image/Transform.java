@@ -1,8 +1,8 @@
-package org.mambavision.training.data.transforms;
+package org.mambavision.inference.image;
 
 import java.util.List;
 import java.util.SplittableRandom;
-import org.mambavision.training.data.Image;
+import org.mambavision.inference.image.Image;
 
 /**
  * One step of a per-sample pipeline. Random choices come only from {@code rng}, which the loader derives from

@@ -1,4 +1,4 @@
-package org.mambavision.training.data;
+package org.mambavision.inference.image;
 
 import java.util.Arrays;
 
@@ -33,6 +33,26 @@ public record Image(float[] data, int channels, int height, int width) {
     public float get(int c, int y, int x) { return data[(c * height + y) * width + x]; }
 
     public void set(int c, int y, int x, float v) { data[(c * height + y) * width + x] = v; }
+
+    /**
+     * The {@code h x w} window at (top, left); parts outside the image are zero (torchvision's CenterCrop pads
+     * with zeros when the image is smaller than the crop).
+     */
+    public Image crop(int top, int left, int h, int w) {
+        int c = channels, ih = height, iw = width;
+        float[] s = data, o = new float[c * h * w];
+        for (int ch = 0; ch < c; ch++) {
+            for (int y = 0; y < h; y++) {
+                int sy = top + y;
+                if (sy < 0 || sy >= ih) continue;
+                for (int x = 0; x < w; x++) {
+                    int sx = left + x;
+                    if (sx >= 0 && sx < iw) o[(ch * h + y) * w + x] = s[(ch * ih + sy) * iw + sx];
+                }
+            }
+        }
+        return new Image(o, c, h, w);
+    }
 
     public Image copy() { return new Image(data.clone(), channels, height, width); }
 

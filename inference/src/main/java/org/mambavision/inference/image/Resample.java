@@ -1,4 +1,4 @@
-package org.mambavision.training.data.transforms;
+package org.mambavision.inference.image;
 
 /**
  * Pillow's separable resampling ({@code ImagingResample} in libImaging/Resample.c): a convolution whose support

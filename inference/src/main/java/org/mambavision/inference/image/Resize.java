@@ -1,7 +1,7 @@
-package org.mambavision.training.data.transforms;
+package org.mambavision.inference.image;
 
 import java.util.SplittableRandom;
-import org.mambavision.training.data.Image;
+import org.mambavision.inference.image.Image;
 
 /**
  * Resize with Pillow's antialiased filters ({@link Resample}). {@code Resize(size)} sets the shorter side (torchvision
@@ -37,7 +37,7 @@ public final class Resize implements Transform {
     public static Image resize(Image img, int outH, int outW, Resample.Filter filter) {
         if (outH == img.height() && outW == img.width()) return img;
         float[] d = Resample.resizeFloat(img.data(), img.channels(), img.height(), img.width(), outH, outW, filter);
-        for (int i = 0; i < d.length; i++) d[i] = PixelOps.clamp01(d[i]);
+        for (int i = 0; i < d.length; i++) d[i] = Math.clamp(d[i], 0f, 1f);
         return new Image(d, img.channels(), outH, outW);
     }
 }
