@@ -132,6 +132,11 @@ public final class Predictor {
         return topK(probs.data, topK);
     }
 
+    /** The four stage maps and the pooled features of an image file (decoded with the pixel limit). */
+    public Features features(Path imageFile) throws IOException {
+        return features(Images.readBuffered(imageFile, maxImagePixels));
+    }
+
     public Features features(BufferedImage img) {
         try (var g = Tape.noGrad()) {
             return model.forwardFeatures(preprocess(img));

@@ -17,8 +17,8 @@ import org.mambavision.models.ModelRegistry;
 import org.mambavision.models.VisionModel;
 import org.mambavision.models.Weights;
 
-class PredictorTest {
-    static BufferedImage picture(int seed, int w, int h) {
+public class PredictorTest {
+    public static BufferedImage picture(int seed, int w, int h) {
         BufferedImage bi = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) bi.setRGB(x, y, ((x * seed) & 255) << 16 | ((y * 3 + seed * 11) & 255) << 8 | (x ^ y) & 255);
         return bi;
