@@ -203,6 +203,39 @@ public final class Weights {
         Safetensors.write(file, sd, ints, metadata);
     }
 
+    private static final java.util.regex.Pattern LEVEL_BLOCK = java.util.regex.Pattern.compile("levels\\.(\\d)\\.blocks\\.(\\d+)\\..*");
+
+    /**
+     * The registered hierarchical models whose architecture {@code tensors} fit: stem widths, blocks per level and
+     * whether layer scale is present. Attention heads and window sizes leave no trace in the shapes, so variants that
+     * differ only there (mambavision_l2 and mambavision_l2_512) all fit. Empty when the tensors are not a hierarchical
+     * MambaVision.
+     */
+    public static List<String> hierarchicalModelsFitting(Map<String, Tensor> tensors) {
+        Tensor stem0 = tensors.get("patch_embed.conv_down.0.weight"), stem3 = tensors.get("patch_embed.conv_down.3.weight");
+        if (stem0 == null || stem3 == null || stem0.rank() != 4 || stem3.rank() != 4) return List.of();
+        int[] depths = new int[4];
+        boolean layerScale = false;
+        for (String k : tensors.keySet()) {
+            java.util.regex.Matcher m = LEVEL_BLOCK.matcher(k);
+            if (m.matches() && Integer.parseInt(m.group(1)) < 4) {
+                int level = Integer.parseInt(m.group(1));
+                depths[level] = Math.max(depths[level], Integer.parseInt(m.group(2)) + 1);
+            }
+            layerScale |= k.endsWith(".gamma_1");
+        }
+        List<String> out = new ArrayList<>();
+        for (String name : ModelRegistry.names()) {
+            if (ModelRegistry.isFlat(name)) continue;
+            org.mambavision.models.mambavision.MambaVisionConfig c = ModelRegistry.hierarchicalConfig(name);
+            if (c.inDim() == stem0.dim(0) && c.dim() == stem3.dim(0) && Arrays.equals(c.depths(), depths)
+                    && (c.layerScale() != null) == layerScale) {
+                out.add(name);
+            }
+        }
+        return out;
+    }
+
     /** ImageNet channel statistics: the official models' normalisation. */
     public static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f}, IMAGENET_STD = {0.229f, 0.224f, 0.225f};
 
