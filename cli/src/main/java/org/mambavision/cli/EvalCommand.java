@@ -50,7 +50,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (maxImagePixels != null) cfg.set("max_image_pixels", maxImagePixels, "--max-image-pixels");
         boolean hasTest = cfg.dataset.equals("fashion-mnist") || cfg.dataset.startsWith("cifar");
         DataOptions o = new DataOptions(cfg.dataDir == null ? null : Path.of(cfg.dataDir), !hasTest,
-                cfg.dataset.equals("imagefolder") ? 0 : cfg.imgSize, cfg.inChans, Math.max(cfg.datasetSize, 1), cfg.numClasses, cfg.seed, true, cfg.maxImagePixels);
+                cfg.dataset.equals("imagefolder") ? 0 : cfg.imgSize, cfg.inChans, Math.max(cfg.datasetSize, 1), org.mambavision.training.TrainingData.numClasses(cfg), cfg.seed, true, cfg.maxImagePixels);
         Dataset ds = Datasets.create(cfg.dataset, o);
         // without an official test split, evaluate on the run's validation split (same seed and fraction)
         if (!hasTest) ds = org.mambavision.training.data.Splits.trainVal(ds, cfg.trainSplit, cfg.seed).val();

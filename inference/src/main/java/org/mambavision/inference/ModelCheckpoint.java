@@ -25,6 +25,8 @@ public final class ModelCheckpoint {
     public static final String FORMAT = "mambavision-train-checkpoint-v1";
     public static final String OPTIMIZER_PREFIX = "optimizer.", EMA_PREFIX = "ema.";
     public static final String CLASS_NAMES = "class_names";
+    /** The model-name key, in our checkpoints and in weights written by {@code convert}. */
+    public static final String MODEL = "model";
 
     /**
      * A model rebuilt for inference.
@@ -38,14 +40,19 @@ public final class ModelCheckpoint {
 
     /** True for a file in our format; a torch zip or a foreign safetensors file is not. */
     public static boolean isCheckpoint(Path file) throws IOException {
+        return FORMAT.equals(safetensorsMetadata(file).get("format"));
+    }
+
+    /** A safetensors file's metadata; empty for other files (a torch checkpoint, a file that is no weights file). */
+    public static Map<String, String> safetensorsMetadata(Path file) throws IOException {
         byte[] head = new byte[2];
         try (InputStream in = Files.newInputStream(file)) {
-            if (in.readNBytes(head, 0, 2) < 2 || (head[0] == 'P' && head[1] == 'K')) return false;
+            if (in.readNBytes(head, 0, 2) < 2 || (head[0] == 'P' && head[1] == 'K')) return Map.of();
         }
         try (Safetensors st = Safetensors.open(file)) {
-            return FORMAT.equals(st.metadata().get("format"));
+            return st.metadata();
         } catch (CheckpointFormatException e) {
-            return false; // not safetensors at all; the weight loader will say what it is
+            return Map.of(); // the weight loader will say what the file is
         }
     }
 

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.ops.Softmax;
@@ -14,6 +15,7 @@ import org.mambavision.inference.image.Image;
 import org.mambavision.inference.image.Images;
 import org.mambavision.models.Features;
 import org.mambavision.models.ImageNetClasses;
+import org.mambavision.models.ModelOptions;
 import org.mambavision.models.ModelRegistry;
 import org.mambavision.models.VisionModel;
 import org.mambavision.models.Weights;
@@ -68,10 +70,29 @@ public final class Predictor {
             EvalPreprocessing pre = c.preprocessing() != null ? c.preprocessing() : fallbackFor(c.spec());
             return new Predictor(c.model(), c.classNames(), pre, Images.DEFAULT_MAX_PIXELS);
         }
-        if (modelName == null) throw new IllegalArgumentException("--model is required with official weights (" + weights + ")");
-        VisionModel m = ModelRegistry.create(modelName);
+        // official weights: the model is named by the caller, or by the metadata of a file written by convert
+        Map<String, String> meta = ModelCheckpoint.safetensorsMetadata(weights);
+        String stored = meta.get(ModelCheckpoint.MODEL);
+        if (stored != null && !ModelRegistry.isKnown(stored)) stored = null; // another tool's metadata
+        if (modelName == null && stored == null) {
+            throw new IllegalArgumentException("--model is required with official weights (" + weights + ")");
+        }
+        if (modelName != null && stored != null && !ModelRegistry.canonical(modelName).equals(ModelRegistry.canonical(stored))) {
+            throw new IllegalArgumentException(weights + " holds a " + stored + " model, not " + modelName);
+        }
+        String name = modelName != null ? modelName : stored;
+        ModelOptions options = ModelOptions.defaults();
+        try {
+            if (meta.containsKey("num_classes")) options = options.withClasses(Integer.parseInt(meta.get("num_classes")));
+            if (meta.containsKey("in_chans")) options = options.withInChans(Integer.parseInt(meta.get("in_chans")));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(weights + ": bad num_classes or in_chans in its metadata (" + e.getMessage() + ")");
+        }
+        VisionModel m = ModelRegistry.create(name, options);
         Weights.load(m, weights, true);
-        return new Predictor(m, m.numClasses() == 1000 ? ImageNetClasses.names() : ModelCheckpoint.indexNames(m.numClasses()));
+        EvalPreprocessing storedPre = EvalPreprocessing.fromMetadata(meta, weights.toString());
+        return new Predictor(m, m.numClasses() == 1000 ? ImageNetClasses.names() : ModelCheckpoint.indexNames(m.numClasses()),
+                storedPre != null ? storedPre : EvalPreprocessing.official(m), Images.DEFAULT_MAX_PIXELS);
     }
 
     /** A checkpoint that does not record its preprocessing: resize to its size, ImageNet statistics (grey: their mean). */

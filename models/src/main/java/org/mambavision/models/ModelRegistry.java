@@ -52,11 +52,16 @@ public final class ModelRegistry {
 
     /** Canonical name for a name or alias (case-insensitive), or an error listing the valid names. */
     public static String canonical(String name) {
-        String n = name.toLowerCase(Locale.ROOT);
-        n = ALIASES.getOrDefault(n, n);
-        if (HIERARCHICAL.containsKey(n) || FLAT.containsKey(n)) return n;
+        if (isKnown(name)) return ALIASES.getOrDefault(name.toLowerCase(Locale.ROOT), name.toLowerCase(Locale.ROOT));
         throw new IllegalArgumentException("unknown model '" + name + "'; valid: " + String.join(", ", names())
                 + " (aliases: " + String.join(", ", ALIASES.keySet()) + ")");
+    }
+
+    /** True for a registered name or alias (case-insensitive). */
+    public static boolean isKnown(String name) {
+        String n = name.toLowerCase(Locale.ROOT);
+        n = ALIASES.getOrDefault(n, n);
+        return HIERARCHICAL.containsKey(n) || FLAT.containsKey(n);
     }
 
     public static boolean isFlat(String name) {

@@ -124,6 +124,25 @@ final class RunTracker implements AutoCloseable {
         writeReport(null);
     }
 
+    private double windowLoss;
+    private int windowBatches;
+
+    /** A training batch's loss, for the per-step scalars. */
+    void batchLoss(double loss) {
+        windowLoss += loss;
+        windowBatches++;
+    }
+
+    /** After optimizer step {@code step}: every log_every steps, TensorBoard gets the mean batch loss since the last such point and the lr. */
+    void optimizerStep(long step, double lr) {
+        if (tb == null || cfg.logEvery <= 0 || step % cfg.logEvery != 0 || windowBatches == 0) return;
+        tb.addScalar("train_step/loss", (float) (windowLoss / windowBatches), step);
+        tb.addScalar("train_step/lr", (float) lr, step);
+        tb.flush();
+        windowLoss = 0;
+        windowBatches = 0;
+    }
+
     /** best.safetensors := last.safetensors, atomically. */
     void copyBest() throws IOException {
         Path tmp = Files.createTempFile(runDir, ".best", ".tmp");

@@ -29,7 +29,6 @@ import org.mambavision.training.optim.LrSchedule;
 import org.mambavision.training.optim.LrSchedules;
 import org.mambavision.training.optim.Optimizer;
 import org.mambavision.training.optim.Optimizers;
-import org.mambavision.training.optim.ParamGroups;
 
 /**
  * The training loop: data, model, optimizer, schedule, EMA, checkpoints with exact resume, metrics,
@@ -123,10 +122,17 @@ public final class Trainer {
     }
 
     private Result train(TrainCheckpoint.State resume, long t0) throws IOException {
-        ModelSpec spec = new ModelSpec(cfg.model, cfg.inChans, cfg.numClasses, cfg.imgSize, (float) cfg.dropPathRate,
+        if (cfg.numClasses == null) {
+            cfg.numClasses = TrainingData.numClasses(cfg);
+            log.accept("num_classes: " + cfg.numClasses + " (from dataset '" + cfg.dataset + "')");
+        }
+        // a frozen backbone runs in eval mode (FineTuning.trainMode): no drop path, in the replicas too
+        double dropPath = FineTuning.BACKBONE.equals(cfg.freeze) ? 0 : cfg.dropPathRate;
+        ModelSpec spec = new ModelSpec(cfg.model, cfg.inChans, cfg.numClasses, cfg.imgSize, (float) dropPath,
                 cfg.layerScale == null ? null : cfg.layerScale.floatValue(), cfg.depth, (float) cfg.mambaRatio, cfg.dState, cfg.patchSize);
         VisionModel model = spec.create(cfg.seed);
-        model.train(true);
+        FineTuning.freeze(model, cfg.freeze);
+        FineTuning.trainMode(model, cfg.freeze);
         MemoryPlanner.Plan plan = MemoryPlanner.plan(model, cfg.imgSize, cfg.batchSize, cfg.accumulationSteps,
                 TrainStep.shardsFor(model, cfg.dataParallel) - 1, Runtime.getRuntime().maxMemory(), log);
         int batch = plan.batchSize(), accum = plan.accumulationSteps();
@@ -143,10 +149,10 @@ public final class Trainer {
                         + data.train.numClasses() + " classes; set num_classes: " + data.train.numClasses());
             }
             if (cfg.pretrained != null && resume == null) {
-                Weights.LoadReport r = Weights.load(model, Path.of(cfg.pretrained), false);
+                Weights.LoadReport r = FineTuning.loadPretrained(model, Path.of(cfg.pretrained), cfg.pretrainedStrict);
                 log.accept("pretrained " + cfg.pretrained + ": " + r.describe());
             }
-            Optimizer opt = Optimizers.create(cfg.optimizer, ParamGroups.of(model.namedParameters()), cfg.weightDecay, cfg.betas[0],
+            Optimizer opt = Optimizers.create(cfg.optimizer, FineTuning.paramGroups(model, cfg, log), cfg.weightDecay, cfg.betas[0],
                     cfg.betas[1], cfg.eps, cfg.momentum);
             int batchesPerEpoch = data.trainLoader.batchesPerEpoch();
             long stepsPerEpoch = Math.max(1, batchesPerEpoch / accum);
@@ -183,7 +189,7 @@ public final class Trainer {
             String stopReason = null;
             int epoch = startEpoch;
             for (; epoch < cfg.epochs && stopReason == null; epoch++) {
-                model.train(true);
+                FineTuning.trainMode(model, cfg.freeze);
                 long e0 = System.nanoTime();
                 double lossSum = 0;
                 long correct = 0, seen = 0;
@@ -212,6 +218,7 @@ public final class Trainer {
                                 break; // closes the scope
                             }
                             lossSum += lossValue * batchData.size();
+                            tracker.batchLoss(lossValue);
                             correct += r.correct();
                             seen += batchData.size();
                         }
@@ -220,6 +227,7 @@ public final class Trainer {
                             lastLr = schedule.lr(opt.stepCount());
                             opt.step((float) lastLr);
                             opt.zeroGrad();
+                            tracker.optimizerStep(opt.stepCount(), lastLr);
                             if (ema != null) ema.update(liveState);
                         }
                         double secs = (System.nanoTime() - e0) * 1e-9;

@@ -53,8 +53,7 @@ public final class TrainingData implements AutoCloseable {
     }
 
     public static TrainingData create(TrainConfig c, int batchSize, Consumer<String> log) {
-        DataOptions base = new DataOptions(c.dataDir == null ? null : Path.of(c.dataDir), true, imageSizeFor(c), c.inChans,
-                Math.max(c.datasetSize, 1), c.numClasses, c.seed, true, c.maxImagePixels);
+        DataOptions base = options(c);
         Dataset train, val;
         if (hasTestSplit(c.dataset)) {
             train = Datasets.create(c.dataset, base);
@@ -79,6 +78,17 @@ public final class TrainingData implements AutoCloseable {
         DataLoader vl = DataLoader.builder(val).transform(evalT).batchSize(batchSize).shuffle(false).dropLast(false)
                 .numWorkers(c.numWorkers).prefetch(Math.max(2, c.numWorkers)).seed(c.seed).build();
         return new TrainingData(train, val, tl, vl, ms[0], ms[1]);
+    }
+
+    /** The training split's options; generated datasets get num_classes, or {@link TrainConfig#GENERATED_CLASSES} when unset. */
+    private static DataOptions options(TrainConfig c) {
+        return new DataOptions(c.dataDir == null ? null : Path.of(c.dataDir), true, imageSizeFor(c), c.inChans,
+                Math.max(c.datasetSize, 1), c.numClasses != null ? c.numClasses : TrainConfig.GENERATED_CLASSES, c.seed, true, c.maxImagePixels);
+    }
+
+    /** num_classes when set, else the dataset's class count (read without loading the data). */
+    public static int numClasses(TrainConfig c) {
+        return c.numClasses != null ? c.numClasses : Datasets.numClasses(c.dataset, options(c));
     }
 
     /** Datasets with a native size get resized by the transform; others are generated at img_size. */

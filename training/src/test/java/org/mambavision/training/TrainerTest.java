@@ -138,6 +138,65 @@ class TrainerTest {
         if (Files.exists(last)) TrainCheckpoint.read(last); // any checkpoint left behind is a complete, readable file
     }
 
+    /** An image folder of {@code classes} classes, {@code perClass} 40x40 PNGs each, the classes told apart by colour. */
+    static Path imageFolder(Path root, int classes, int perClass) throws Exception {
+        for (int c = 0; c < classes; c++) {
+            Path d = Files.createDirectories(root.resolve("class" + c));
+            for (int i = 0; i < perClass; i++) {
+                java.awt.image.BufferedImage bi = new java.awt.image.BufferedImage(40, 40, java.awt.image.BufferedImage.TYPE_INT_RGB);
+                for (int y = 0; y < 40; y++) for (int x = 0; x < 40; x++) bi.setRGB(x, y, (c * 100) << 16 | ((x + y + i) * 3 & 0xFF) << 8 | (c * 60));
+                javax.imageio.ImageIO.write(bi, "png", d.resolve(i + ".png").toFile());
+            }
+        }
+        return root;
+    }
+
+    static long occurrences(byte[] haystack, String needle) {
+        String s = new String(haystack, java.nio.charset.StandardCharsets.ISO_8859_1);
+        long n = 0;
+        for (int i = s.indexOf(needle); i >= 0; i = s.indexOf(needle, i + 1)) n++;
+        return n;
+    }
+
+    @Test
+    void fineTunesAFrozenBackboneWithClassesFromTheDataset(@TempDir Path dir) throws Exception {
+        Trainer.Result base = train(tiny(dir.resolve("base"), "epochs=1", "visualize=false", "tensorboard=false"), new ArrayList<>());
+        Path last = base.runDir().resolve("last.safetensors");
+        Path data = imageFolder(dir.resolve("folder"), 3, 10);
+        List<String> lines = new ArrayList<>();
+        Trainer.Result r = train(tiny(dir.resolve("ft"), "dataset=imagefolder", "data_dir=" + data.toString().replace('\\', '/'),
+                "pretrained=" + last.toString().replace('\\', '/'), "freeze=backbone", "layer_decay=0.75", "log_every=1", "visualize=false"), lines);
+        String log = String.join("\n", lines);
+        assertTrue(log.contains("num_classes: 3 (from dataset 'imagefolder')"), log);
+        assertTrue(log.contains("head re-initialised for 3 classes (the file has 10)"), log);
+        assertFalse(log.contains("unexpected"), "optimizer and EMA tensors of the checkpoint are not reported: " + log);
+        assertTrue(log.contains("freeze: backbone") && log.contains("layer_decay 0.75"), log);
+        assertTrue(Files.readString(r.runDir().resolve("config.yaml")).contains("\nnum_classes: 3\n"), "the resolved value is saved");
+        // the backbone is the pretrained one, untouched; the head has 3 classes
+        Map<String, Tensor> before = TrainCheckpoint.read(last).model(), after = TrainCheckpoint.read(r.runDir().resolve("last.safetensors")).model();
+        for (String k : after.keySet()) {
+            if (k.startsWith("head.")) assertEquals(3, after.get(k).dim(0), k);
+            else assertArrayEquals(before.get(k).data, after.get(k).data, k);
+        }
+        // per-step TensorBoard scalars: one train loss and one lr per optimizer step (24 training images, batch 16: 1 step an epoch)
+        Path events;
+        try (var s = Files.list(r.runDir())) {
+            events = s.filter(p -> p.getFileName().toString().startsWith("events.out.tfevents.")).findFirst().orElseThrow();
+        }
+        byte[] ev = Files.readAllBytes(events);
+        assertEquals(2, occurrences(ev, "train_step/loss"));
+        assertEquals(2, occurrences(ev, "train_step/lr"));
+    }
+
+    @Test
+    void explicitNumClassesContradictingTheDatasetIsAnError(@TempDir Path dir) throws Exception {
+        Path data = imageFolder(dir.resolve("folder"), 3, 4);
+        TrainConfig c = tiny(dir.resolve("run"), "dataset=imagefolder", "data_dir=" + data.toString().replace('\\', '/'), "num_classes=5",
+                "visualize=false", "tensorboard=false");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> train(c, new ArrayList<>()));
+        assertTrue(e.getMessage().contains("num_classes is 5 but dataset 'imagefolder' has 3 classes"), e.getMessage());
+    }
+
     static Path onlyRun(Path saveDir) throws Exception {
         try (var s = Files.list(saveDir)) {
             List<Path> l = s.filter(Files::isDirectory).toList();

@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
 public final class TrainConfig {
     // ---- model
     public String model = "flat_tiny";
-    public int numClasses = 10;
+    /** Number of classes; null: the dataset's own (generated datasets: {@link #GENERATED_CLASSES}). */
+    public Integer numClasses = null;
     public int imgSize = 64;
     public int inChans = 3;
     // ---- data
@@ -88,9 +89,17 @@ public final class TrainConfig {
     public String name = null;
     public boolean visualize = true;
     public boolean tensorboard = true;
+    /** Per-step TensorBoard scalars (train loss, lr) every this many optimizer steps; 0: per epoch only. */
+    public int logEvery = 50;
     public int evalEvery = 1;
     /** Weights file to start from. */
     public String pretrained = null;
+    /** A pretrained backbone that does not match the model is an error (false: load what matches, report the rest). */
+    public boolean pretrainedStrict = true;
+    /** none, or backbone: only the classifier head trains (linear probing). */
+    public String freeze = "none";
+    /** Layer-wise learning-rate decay in (0, 1]; null or 1: off. */
+    public Double layerDecay = null;
     /** Checkpoint or run directory to resume. */
     public String resume = null;
 
@@ -101,6 +110,9 @@ public final class TrainConfig {
     public static final List<String> INTERPOLATIONS = List.of("bicubic", "bilinear", "nearest");
     /** {@code model_size} is an alias: tiny and small select flat_tiny and flat_small. */
     public static final List<String> MODEL_SIZES = List.of("tiny", "small");
+    public static final List<String> FREEZE = List.of("none", "backbone");
+    /** Classes of the generated datasets (synthetic, fake) when num_classes is not set. */
+    public static final int GENERATED_CLASSES = 10;
     private static final Pattern RANDAUGMENT = Pattern.compile("rand(-(m|n|mstd|mmax|inc|p|w)[0-9]+(\\.[0-9]*)?)*");
 
     public static TrainConfig defaults() {
@@ -174,7 +186,7 @@ public final class TrainConfig {
 
     private static final List<Key<?>> KEYS = List.of(
             str("model", c -> c.model, (c, v) -> c.model = v, TrainConfig::nonEmpty),
-            integer("num_classes", c -> c.numClasses, (c, v) -> c.numClasses = v, atLeast(1)),
+            optInt("num_classes", c -> c.numClasses, (c, v) -> c.numClasses = v, atLeast(1)),
             integer("img_size", c -> c.imgSize, (c, v) -> c.imgSize = v, atLeast(1)),
             integer("in_chans", c -> c.inChans, (c, v) -> c.inChans = v, atLeast(1)),
             choice("dataset", DATASETS, c -> c.dataset, (c, v) -> c.dataset = v),
@@ -227,8 +239,12 @@ public final class TrainConfig {
             optStr("name", c -> c.name, (c, v) -> c.name = v, TrainConfig::runName),
             bool("visualize", c -> c.visualize, (c, v) -> c.visualize = v),
             bool("tensorboard", c -> c.tensorboard, (c, v) -> c.tensorboard = v),
+            integer("log_every", c -> c.logEvery, (c, v) -> c.logEvery = v, atLeast(0)),
             integer("eval_every", c -> c.evalEvery, (c, v) -> c.evalEvery = v, atLeast(1)),
             optStr("pretrained", c -> c.pretrained, (c, v) -> c.pretrained = v),
+            bool("pretrained_strict", c -> c.pretrainedStrict, (c, v) -> c.pretrainedStrict = v),
+            choice("freeze", FREEZE, c -> c.freeze, (c, v) -> c.freeze = v),
+            optReal("layer_decay", c -> c.layerDecay, (c, v) -> c.layerDecay = v, leftOpen(0, 1)),
             optStr("resume", c -> c.resume, (c, v) -> c.resume = v));
 
     /** YAML keys in documented order. */
@@ -478,6 +494,10 @@ public final class TrainConfig {
 
     private static Check<Double> halfOpen(double lo, double hi) {
         return v -> v >= lo && v < hi ? null : "must be in [" + lo + ", " + hi + ")";
+    }
+
+    private static Check<Double> leftOpen(double lo, double hi) {
+        return v -> v > lo && v <= hi ? null : "must be in (" + lo + ", " + hi + "]";
     }
 
     private static Check<Double> closed(double lo, double hi) {

@@ -36,6 +36,11 @@ public final class Cifar implements Dataset {
         this.channels = channels;
     }
 
+    /** 100 fine classes for CIFAR-100, 10 for CIFAR-10. */
+    public static int classes(boolean cifar100) {
+        return cifar100 ? 100 : 10;
+    }
+
     public static Cifar load(DataOptions o, boolean cifar100) throws IOException {
         String ds = cifar100 ? "cifar100" : "cifar10";
         if (o.dataDir() == null) {
@@ -52,7 +57,7 @@ public final class Cifar implements Dataset {
         if (cifar100) files.add(o.train() ? "train.bin" : "test.bin");
         else if (o.train()) for (int i = 1; i <= 5; i++) files.add("data_batch_" + i + ".bin");
         else files.add("test_batch.bin");
-        int recordSize = PIXELS + (cifar100 ? 2 : 1), labelOffset = cifar100 ? 1 : 0, numClasses = cifar100 ? 100 : 10;
+        int recordSize = PIXELS + (cifar100 ? 2 : 1), labelOffset = cifar100 ? 1 : 0, numClasses = classes(cifar100);
         byte[][] parts = new byte[files.size()][];
         long total = 0;
         for (int i = 0; i < files.size(); i++) {

@@ -49,6 +49,23 @@ public final class ImageFolder implements Dataset {
         return new ImageFolder(splitRoot(o.dataDir(), o.train()), o.channels(), o.verifyImages(), o.maxImagePixels());
     }
 
+    /** The class count of the split {@code o} selects: its class folders, without indexing the images. */
+    public static int numClasses(DataOptions o) throws IOException {
+        if (o.dataDir() == null) throw new DatasetNotFoundException("imagefolder: pass data_dir (root/class_name/image files)");
+        return classDirs(splitRoot(o.dataDir(), o.train())).size();
+    }
+
+    /** The class folders under {@code root} in sorted name order (hidden ones left out). */
+    private static List<Path> classDirs(Path root) throws IOException {
+        if (!Files.isDirectory(root)) throw new DatasetNotFoundException("imagefolder: " + root + " is not a directory");
+        List<Path> classDirs;
+        try (Stream<Path> s = Files.list(root)) {
+            classDirs = s.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
+        }
+        if (classDirs.isEmpty()) throw new DatasetNotFoundException("imagefolder: no class folders under " + root);
+        return classDirs;
+    }
+
     static Path splitRoot(Path root, boolean train) {
         List<String> names = train ? List.of("train") : List.of("val", "validation", "test");
         for (String n : names) if (Files.isDirectory(root.resolve(n))) return root.resolve(n);
@@ -60,15 +77,10 @@ public final class ImageFolder implements Dataset {
     }
 
     public ImageFolder(Path root, int channels, boolean verifyImages, long maxImagePixels) throws IOException {
-        if (!Files.isDirectory(root)) throw new DatasetNotFoundException("imagefolder: " + root + " is not a directory");
         this.root = root;
         this.channels = channels;
         this.maxImagePixels = maxImagePixels;
-        List<Path> classDirs;
-        try (Stream<Path> s = Files.list(root)) {
-            classDirs = s.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
-        }
-        if (classDirs.isEmpty()) throw new DatasetNotFoundException("imagefolder: no class folders under " + root);
+        List<Path> classDirs = classDirs(root);
         List<String> names = new ArrayList<>();
         List<Path> fileList = new ArrayList<>();
         List<Integer> labelList = new ArrayList<>();

@@ -43,8 +43,9 @@ public final class AdamW extends BaseOptimizer {
             slot(EXP_AVG, i);
             slot(EXP_AVG_SQ, i);
             long t = ++steps[i];
-            decayMul[k] = (float) (1 - (double) lr * weightDecay[i]);
-            stepSize[k] = (float) (lr / (1 - Math.pow(beta1, t)));
+            double lri = lr * lrScale[i];
+            decayMul[k] = (float) (1 - lri * weightDecay[i]);
+            stepSize[k] = (float) (lri / (1 - Math.pow(beta1, t)));
             bc2Sqrt[k] = (float) Math.sqrt(1 - Math.pow(beta2, t));
         }
         float oneMinusB1 = (float) (1 - beta1), b2 = (float) beta2, oneMinusB2 = (float) (1 - beta2), e = (float) eps;

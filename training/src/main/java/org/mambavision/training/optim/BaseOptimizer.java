@@ -16,6 +16,8 @@ abstract class BaseOptimizer implements Optimizer {
     final Tensor[] tensors;
     /** Weight decay of each parameter: the group's value, 0 for the no-decay group. */
     final double[] weightDecay;
+    /** Learning-rate multiplier of each parameter (layer-wise decay; 1 by default): parameter i steps with lr * lrScale[i]. */
+    final double[] lrScale;
     private final String[] slotNames;
     /** slots[s][i]: state slot s of parameter i, null until the parameter first gets a gradient. */
     final float[][][] slots;
@@ -29,6 +31,7 @@ abstract class BaseOptimizer implements Optimizer {
         names = new String[n];
         tensors = new Tensor[n];
         this.weightDecay = new double[n];
+        this.lrScale = new double[n];
         int i = 0;
         for (Map.Entry<String, Tensor> e : groups.decay().entrySet()) {
             names[i] = e.getKey();
@@ -39,6 +42,7 @@ abstract class BaseOptimizer implements Optimizer {
             names[i] = e.getKey();
             tensors[i++] = e.getValue();
         }
+        for (int k = 0; k < n; k++) lrScale[k] = groups.lrScale(names[k]);
         this.slotNames = slotNames.clone();
         slots = new float[slotNames.length][n][];
     }

@@ -93,7 +93,7 @@ public final class Lamb extends BaseOptimizer {
         Parallel.forEach(nc, c -> {
             int k = chunks.owner[c], i = active[k];
             OptimKernels.lambApply(tensors[i].data, slots[EXP_AVG][i], slots[EXP_AVG_SQ][i], chunks.start[c], chunks.end[c],
-                    bc1, bc2Sqrt, e, (float) weightDecay[i], trust[k], lr);
+                    bc1, bc2Sqrt, e, (float) weightDecay[i], trust[k], (float) (lr * lrScale[i]));
         });
     }
 

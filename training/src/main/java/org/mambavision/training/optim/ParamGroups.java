@@ -13,16 +13,24 @@ import org.mambavision.engine.Tensor;
  * whose last dotted component is one of {@link #NO_DECAY_NAMES} (SSM {@code A_log} and {@code D},
  * layer scale {@code gamma}/{@code gamma_1}/{@code gamma_2}, {@code bias}), whatever their rank.
  * Tensors that do not require a gradient are left out of both groups (as timm does).
+ *
+ * <p>Each parameter also has a learning-rate multiplier, 1 unless set ({@link #withLayerDecay}).
  */
 public final class ParamGroups {
     public static final Set<String> NO_DECAY_NAMES = Set.of("A_log", "D", "gamma", "gamma_1", "gamma_2", "bias");
 
     private final Map<String, Tensor> decay;
     private final Map<String, Tensor> noDecay;
+    private final Map<String, Double> lrScales;
 
     private ParamGroups(Map<String, Tensor> decay, Map<String, Tensor> noDecay) {
+        this(decay, noDecay, Map.of());
+    }
+
+    private ParamGroups(Map<String, Tensor> decay, Map<String, Tensor> noDecay, Map<String, Double> lrScales) {
         this.decay = Collections.unmodifiableMap(decay);
         this.noDecay = Collections.unmodifiableMap(noDecay);
+        this.lrScales = Collections.unmodifiableMap(lrScales);
     }
 
     public static ParamGroups of(Map<String, Tensor> named) {
@@ -59,6 +67,21 @@ public final class ParamGroups {
     /** Parameters without weight decay, by name, in the given order. */
     public Map<String, Tensor> noDecay() {
         return noDecay;
+    }
+
+    /**
+     * The same groups with layer-wise learning-rate decay ({@link LayerDecay}); {@code decay} in (0, 1], 1 leaves every
+     * multiplier at 1. Layer ids come from the names of the parameters in the groups.
+     */
+    public ParamGroups withLayerDecay(double decay) {
+        java.util.List<String> names = new java.util.ArrayList<>(this.decay.keySet());
+        names.addAll(noDecay.keySet());
+        return new ParamGroups(new LinkedHashMap<>(this.decay), new LinkedHashMap<>(noDecay), LayerDecay.scales(names, decay));
+    }
+
+    /** Learning-rate multiplier of parameter {@code name} (1 unless layer decay set it). */
+    public double lrScale(String name) {
+        return lrScales.getOrDefault(name, 1.0);
     }
 
     /** Number of parameter tensors in both groups. */

@@ -34,7 +34,8 @@ public final class Sgd extends BaseOptimizer {
         if (momentum == 0) {
             Parallel.forEach(chunks.count(), c -> {
                 int i = active[chunks.owner[c]];
-                OptimKernels.sgdPlain(tensors[i].data, tensors[i].grad, chunks.start[c], chunks.end[c], lr, (float) weightDecay[i]);
+                OptimKernels.sgdPlain(tensors[i].data, tensors[i].grad, chunks.start[c], chunks.end[c], (float) (lr * lrScale[i]),
+                        (float) weightDecay[i]);
             });
             return;
         }
@@ -48,7 +49,7 @@ public final class Sgd extends BaseOptimizer {
         Parallel.forEach(chunks.count(), c -> {
             int k = chunks.owner[c], i = active[k];
             // First step: buf = d (torch clones the gradient into the new buffer).
-            OptimKernels.sgdMomentum(tensors[i].data, tensors[i].grad, slots[BUF][i], chunks.start[c], chunks.end[c], lr,
+            OptimKernels.sgdMomentum(tensors[i].data, tensors[i].grad, slots[BUF][i], chunks.start[c], chunks.end[c], (float) (lr * lrScale[i]),
                     (float) weightDecay[i], init[k] ? 0f : mom, init[k] ? 1f : oneMinusDamp, outD, outBuf);
         });
     }

@@ -29,8 +29,9 @@ class ConfigTest {
         Map<String, Object> m = c.toMap();
         assertEquals(List.of("model", "num_classes", "img_size", "in_chans", "dataset", "data_dir"),
                 List.copyOf(m.keySet()).subList(0, 6));
-        assertEquals(List.of("eval_every", "pretrained", "resume"), List.copyOf(m.keySet()).subList(m.size() - 3, m.size()));
-        assertEquals(57, m.size());
+        assertEquals(List.of("eval_every", "pretrained", "pretrained_strict", "freeze", "layer_decay", "resume"),
+                List.copyOf(m.keySet()).subList(m.size() - 6, m.size()));
+        assertEquals(61, m.size());
         assertEquals(89_478_485L, m.get("max_image_pixels"));
         assertEquals(true, m.get("data_parallel"));
         assertEquals("flat_tiny", m.get("model"));
@@ -142,7 +143,7 @@ class ConfigTest {
         String msg = error(() -> ConfigLoader.load(f));
         assertTrue(msg.startsWith("unknown config key 'lrr' in " + f + ", line 2 (did you mean 'lr'? valid keys: model, "
                 + "num_classes,"), msg);
-        assertTrue(msg.endsWith("pretrained, resume, model_size)"), msg);
+        assertTrue(msg.endsWith("pretrained, pretrained_strict, freeze, layer_decay, resume, model_size)"), msg);
 
         String set = error(() -> TrainConfig.defaults().apply("batchsize=3"));
         assertTrue(set.startsWith("unknown config key 'batchsize' in --set (did you mean 'batch_size'? valid keys: "), set);
@@ -200,6 +201,35 @@ class ConfigTest {
                 .startsWith("config key 'randaugment': must look like 'rand-m9-mstd0.5'"));
         assertTrue(error(() -> TrainConfig.defaults().apply("name=a/b")).startsWith("config key 'name': must be a plain"));
         assertEquals("config key 'depth': must be >= 1, got '0'", error(() -> TrainConfig.defaults().apply("depth=0")));
+    }
+
+    @Test
+    void fineTuningKeys() throws IOException {
+        TrainConfig d = TrainConfig.defaults();
+        assertNull(d.numClasses, "num_classes unset: taken from the dataset");
+        assertTrue(d.pretrainedStrict);
+        assertEquals("none", d.freeze);
+        assertNull(d.layerDecay);
+        assertEquals(50, d.logEvery);
+        Path f = yaml("num_classes: null\npretrained_strict: false\nfreeze: Backbone\nlayer_decay: 0.75\nlog_every: 10\n");
+        TrainConfig c = ConfigLoader.load(f);
+        assertNull(c.numClasses);
+        assertFalse(c.pretrainedStrict);
+        assertEquals("backbone", c.freeze);
+        assertEquals(0.75, c.layerDecay);
+        assertEquals(10, c.logEvery);
+        assertEquals(1.0, ConfigLoader.load(null, List.of("layer_decay=1")).layerDecay);
+        assertEquals(7, ConfigLoader.load(null, List.of("num_classes=7")).numClasses);
+        assertEquals("config key 'freeze': 'head' is not one of none, backbone", error(() -> TrainConfig.defaults().apply("freeze=head")));
+        assertEquals("config key 'layer_decay': must be in (0.0, 1.0], got '0'", error(() -> TrainConfig.defaults().apply("layer_decay=0")));
+        assertEquals("config key 'layer_decay': must be in (0.0, 1.0], got '1.5'", error(() -> TrainConfig.defaults().apply("layer_decay=1.5")));
+        assertEquals("config key 'log_every': must be >= 0, got '-1'", error(() -> TrainConfig.defaults().apply("log_every=-1")));
+        assertEquals("config key 'num_classes': must be >= 1, got '0'", error(() -> TrainConfig.defaults().apply("num_classes=0")));
+        // the unset value round-trips through the written YAML
+        Path out = tmp.resolve("ft/config.yaml");
+        ConfigLoader.writeYaml(c, out);
+        assertTrue(Files.readString(out).contains("\nnum_classes: null\n"));
+        assertEquals(c.toMap(), ConfigLoader.load(out).toMap());
     }
 
     @Test
