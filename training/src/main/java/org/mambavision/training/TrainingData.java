@@ -66,8 +66,6 @@ public final class TrainingData implements AutoCloseable {
             train = s.train();
             val = s.val();
         }
-        for (String skipped : train.skipped()) log.accept("skipped unreadable file: " + skipped);
-        if (!train.skipped().isEmpty()) log.accept(train.skipped().size() + " unreadable file(s) skipped in " + train.name());
         if (train.size() == 0) throw new IllegalArgumentException("dataset '" + c.dataset + "' has no training samples");
         float[][] ms = normalization(c.dataset, c.inChans);
         Transform trainT = trainTransform(c, ms[0], ms[1]);
