@@ -105,4 +105,27 @@ class TrainerLifecycleTest {
         assertEquals(((Number) best.get("epoch")).intValue(), saved.epoch(), "best checkpoint's epoch; metrics " + rows);
         assertEquals(MetricsLog.number(best, "val_loss"), saved.bestValLoss(), 1e-6);
     }
+
+    @Test
+    void unreadableImagesAreNamedOnceAndCounted(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        for (String cls : new String[] {"a", "b"}) {
+            Files.createDirectories(data.resolve(cls));
+            for (int i = 0; i < 10; i++) {
+                java.awt.image.BufferedImage im = new java.awt.image.BufferedImage(16, 16, java.awt.image.BufferedImage.TYPE_INT_RGB);
+                for (int y = 0; y < 16; y++) for (int x = 0; x < 16; x++) im.setRGB(x, y, cls.equals("a") ? x * 15 << 16 : y * 15);
+                javax.imageio.ImageIO.write(im, "png", data.resolve(cls).resolve(i + ".png").toFile());
+            }
+        }
+        Path text = Files.writeString(data.resolve("a/notes.png"), "not an image"); // refused when the folder is listed
+        byte[] png = Files.readAllBytes(data.resolve("b/0.png"));
+        Path truncated = Files.write(data.resolve("b/cut.png"), java.util.Arrays.copyOf(png, 60)); // fails when decoded
+        List<String> log = new ArrayList<>();
+        TrainerTest.train(TrainerTest.tiny(dir.resolve("runs"), "epochs=1", "dataset=imagefolder", "data_dir=" + data.toString().replace('\\', '/'),
+                "img_size=16", "num_classes=2", "batch_size=4", QUIET[0], QUIET[1]), log);
+        for (Path bad : new Path[] {text, truncated}) {
+            assertEquals(1, log.stream().filter(l -> l.startsWith("skipped unreadable image: " + bad)).count(), bad + " named once: " + String.join("\n", log));
+        }
+        assertTrue(log.stream().anyMatch(l -> l.matches(" +skipped images +2")), String.join("\n", log));
+    }
 }
