@@ -222,12 +222,12 @@ final class RunTracker implements AutoCloseable {
     /**
      * Deletes the directory of a new run that failed before its first checkpoint: what it holds (config, a
      * plot or two) describes a run that never trained, and an empty-looking run would be mistaken for one.
+     * Quietly: the failure's own message is the one line the user needs.
      */
     static void removeIfNoCheckpoint(Path runDir, Consumer<String> log) {
         if (runDir == null || !Files.isDirectory(runDir) || Files.exists(runDir.resolve(LAST))) return;
         try (var walk = Files.walk(runDir)) {
             for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            log.accept("removed " + runDir + ": the run failed before its first checkpoint");
         } catch (IOException | java.io.UncheckedIOException e) {
             log.accept("warning: could not remove the failed run's directory " + runDir + ": " + e.getMessage());
         }

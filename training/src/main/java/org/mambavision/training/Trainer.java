@@ -68,6 +68,7 @@ public final class Trainer {
     private final Consumer<String> log;
     private final boolean interactive;
     private volatile boolean stopRequested;
+    private long heapBytes = Runtime.getRuntime().maxMemory();
     private Path runDir;
 
     public Trainer(TrainConfig cfg, Consumer<String> log, boolean interactive) {
@@ -84,6 +85,12 @@ public final class Trainer {
     /** Asks the loop to save a checkpoint and stop after the current step (Ctrl-C does this). */
     public void requestStop() {
         stopRequested = true;
+    }
+
+    /** Plans memory for a heap of {@code bytes} instead of the JVM's (tests). */
+    Trainer heapBytes(long bytes) {
+        this.heapBytes = bytes;
+        return this;
     }
 
     public Path runDir() {
@@ -155,17 +162,18 @@ public final class Trainer {
                 cfg.layerScale == null ? null : cfg.layerScale.floatValue(), cfg.depth, (float) cfg.mambaRatio, cfg.dState, cfg.patchSize);
         VisionModel model = spec.create(cfg.seed);
         model.train(true);
-        MemoryPlanner.Plan plan = MemoryPlanner.plan(model, cfg.imgSize, cfg.batchSize, cfg.accumulationSteps,
-                TrainStep.shardsFor(model, cfg.dataParallel) - 1, Runtime.getRuntime().maxMemory(), log);
-        int batch = plan.batchSize(), accum = plan.accumulationSteps();
-        if (cfg.gradientCheckpointing) GradientCheckpointing.enable(model);
+        if (cfg.gradientCheckpointing) GradientCheckpointing.enable(model); // before planning: it lowers the estimate
+        // the loader holds the batches built ahead (prefetch, as TrainingData sets it) and the one in use
+        MemoryPlanner.Plan plan = MemoryPlanner.plan(model, cfg.imgSize, cfg.batchSize, TrainStep.shardsFor(model, cfg.dataParallel) - 1,
+                cfg.ema ? 5 : 4, Math.max(2, cfg.numWorkers) + 1, cfg.gradientCheckpointing, heapBytes, log);
+        int batch = plan.batchSize(), accum = cfg.accumulationSteps;
         TrainStep step = TrainStep.create(model, () -> {
             VisionModel replica = spec.create(cfg.seed);
             if (cfg.gradientCheckpointing) GradientCheckpointing.enable(replica);
             return replica;
-        }, cfg.dataParallel);
+        }, cfg.dataParallel).microBatch(plan.microBatch());
         RunTracker tracker = new RunTracker(runDir, cfg, log, interactive, resume != null);
-        try (TrainingData data = TrainingData.create(cfg, batch, log)) {
+        try (TrainingData data = TrainingData.create(cfg, batch, plan.microBatch(), log)) {
             if (data.train.numClasses() != model.numClasses()) {
                 throw new IllegalArgumentException("num_classes is " + cfg.numClasses + " but dataset '" + cfg.dataset + "' has "
                         + data.train.numClasses() + " classes; set num_classes: " + data.train.numClasses());
@@ -204,8 +212,8 @@ public final class Trainer {
             tracker.start(model, data, spec, startEpoch);
             log.accept(String.format(Locale.ROOT, "model %s: %,d parameters; data %s: %d train / %d val images, %d classes; batch %d%s%s; %d epochs; run dir %s",
                     model.name(), model.numParams(), cfg.dataset, data.train.size(), data.val.size(), data.train.numClasses(), batch,
-                    accum > 1 ? " x " + accum + " accumulation" : "",
-                    step.shards(batch) > 1 ? " (data-parallel: " + step.shards(batch) + " shards)" : "", cfg.epochs, runDir));
+                    (accum > 1 ? " x " + accum + " accumulation" : "") + (plan.split() ? " (" + plan.microBatches() + " micro-batches)" : ""),
+                    step.shards(plan.microBatch()) > 1 ? " (data-parallel: " + step.shards(plan.microBatch()) + " shards)" : "", cfg.epochs, runDir));
 
             Evaluator.Result lastEval = null;
             double lastLr = schedule.lr(opt.stepCount());
