@@ -36,6 +36,6 @@ public final class TrainCommand implements Callable<Integer> {
             cfg = ConfigLoader.load(config, overrides);
         }
         Trainer.Result r = new Trainer(cfg).run();
-        return r.stoppedEarly() && r.stopReason() != null && r.stopReason().startsWith("the loss") ? 4 : 0;
+        return r.stopReason() instanceof Trainer.StopReason.NonFiniteLoss ? 4 : 0;
     }
 }

@@ -89,4 +89,58 @@ class CliErrorsTest {
         org.mambavision.models.Weights.save(m, ckpt, java.util.Map.of());
         assertOneLine(run("predict", "--model", "mambavision_mini", "--weights", ckpt.toString(), txt.toString()), txt.toString(), "not an image");
     }
+
+    /** A command that fails the way a real workload can: the heap or the stack runs out, here or in a worker thread. */
+    @picocli.CommandLine.Command(name = "exhaust")
+    static final class Exhaust implements java.util.concurrent.Callable<Integer> {
+        @picocli.CommandLine.Parameters String what;
+        @picocli.CommandLine.Option(names = "--in-worker") boolean inWorker;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!inWorker) return exhaust();
+            // a worker's Error reaches the command wrapped, as from the data loader's or the kernels' threads
+            return java.util.concurrent.CompletableFuture.supplyAsync(this::exhaust).get();
+        }
+
+        private int exhaust() {
+            if (what.equals("heap")) {
+                long[] tooBig = new long[Integer.MAX_VALUE - 8]; // 16 GiB, more than a test JVM's heap
+                return tooBig.length;
+            }
+            return depth(0);
+        }
+
+        private static int depth(int n) {
+            return depth(n + 1) + 1;
+        }
+    }
+
+    static Result runWithExhaust(String... args) {
+        StringWriter sw = new StringWriter();
+        picocli.CommandLine cl = new picocli.CommandLine(new Main()).addSubcommand(new Exhaust());
+        int code = Main.run(cl, new PrintWriter(sw, true), args);
+        return new Result(code, sw.toString());
+    }
+
+    @Test
+    void outOfMemoryIsOneLine() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.getRuntime().maxMemory() < 15L << 30, "heap too large to exhaust");
+        assertOneLine(runWithExhaust("exhaust", "heap"), "error: out of memory", "MV_HEAP", "batch_size");
+        assertOneLine(runWithExhaust("exhaust", "heap", "--in-worker"), "error: out of memory", "MV_HEAP");
+    }
+
+    @Test
+    void stackOverflowIsOneLine() {
+        assertOneLine(runWithExhaust("exhaust", "stack"), "error: stack overflow");
+        assertOneLine(runWithExhaust("exhaust", "stack", "--in-worker"), "error: stack overflow");
+    }
+
+    @Test
+    void configNestedTenThousandDeepIsOneLine(@TempDir Path dir) throws Exception {
+        String deep = "[".repeat(10_000) + "1" + "]".repeat(10_000);
+        Path f = Files.writeString(dir.resolve("deep.yaml"), "betas: " + deep + "\n");
+        assertOneLine(run("train", "--config", f.toString()), f.toString(), "nested more than");
+        assertOneLine(run("train", "--set", "betas=" + deep), "--set betas", "nested more than");
+    }
 }

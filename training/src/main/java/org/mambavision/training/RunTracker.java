@@ -17,6 +17,7 @@ import org.mambavision.inference.ModelSpec;
 import org.mambavision.training.config.ConfigLoader;
 import org.mambavision.training.config.TrainConfig;
 import org.mambavision.training.data.DataLoader;
+import org.mambavision.training.data.Dataset;
 import org.mambavision.training.track.Guard;
 import org.mambavision.training.track.MetricsLog;
 import org.mambavision.training.track.Plots;
@@ -39,6 +40,8 @@ final class RunTracker implements AutoCloseable {
     private MetricsLog metrics;
     private TensorBoardWriter tb;
     private List<String> classNames = List.of();
+    /** Unreadable images already named in the log (train and val may share a base dataset, so its list). */
+    private final java.util.Set<String> skippedImages = new java.util.LinkedHashSet<>();
 
     RunTracker(Path runDir, TrainConfig cfg, Consumer<String> log, boolean interactive, boolean resumed) {
         this.runDir = runDir;
@@ -52,7 +55,8 @@ final class RunTracker implements AutoCloseable {
     void start(VisionModel model, TrainingData data, ModelSpec spec, int startEpoch) {
         classNames = data.classNames;
         Guard.run(warn, "writing config.yaml", () -> ConfigLoader.writeYaml(cfg, runDir.resolve("config.yaml")));
-        metrics = resumed ? MetricsLog.resume(runDir, startEpoch, warn) : new MetricsLog(runDir, warn);
+        reportSkipped(data);
+        metrics = resumed && hasMetrics(startEpoch) ? MetricsLog.resume(runDir, startEpoch, warn) : new MetricsLog(runDir, warn);
         if (cfg.tensorboard) tb = TensorBoardWriter.open(runDir, warn);
         if (cfg.visualize && !resumed) {
             Guard.run(warn, "architecture plot", () -> {
@@ -61,6 +65,32 @@ final class RunTracker implements AutoCloseable {
                 for (Profiler.Row r : s.rows()) rows.add(new Plots.LayerRow(r.name(), java.util.Arrays.toString(r.outputShape()), r.params()));
                 Plots.architecture(rows, runDir.resolve("architecture.png"));
             });
+        }
+    }
+
+    /**
+     * Whether a resumed run should find metrics: none are written before the first epoch ends, so a run
+     * interrupted in its first epoch has none (no warning); a later one without them is warned about.
+     */
+    private boolean hasMetrics(int startEpoch) {
+        boolean present = Files.exists(runDir.resolve(MetricsLog.JSONL)) || Files.exists(runDir.resolve(MetricsLog.CSV));
+        if (!present && startEpoch > 0) {
+            warn.accept("no " + MetricsLog.JSONL + " or " + MetricsLog.CSV + " in " + runDir + ": the metrics of epochs 1-" + startEpoch
+                    + " are lost; the files restart at epoch " + (startEpoch + 1));
+        }
+        return present;
+    }
+
+    /** Names in the log each unreadable image of the run's datasets not named before (images are decoded as batches are built). */
+    void reportSkipped(TrainingData data) {
+        int before = skippedImages.size();
+        for (Dataset d : List.of(data.train, data.val)) {
+            for (String entry : d.skipped()) {
+                if (skippedImages.add(entry)) log.accept("skipped unreadable image: " + entry);
+            }
+        }
+        if (skippedImages.size() > before) {
+            log.accept(skippedImages.size() + " unreadable image(s) skipped so far");
         }
     }
 
@@ -154,11 +184,12 @@ final class RunTracker implements AutoCloseable {
         }
     }
 
-    void finish(Trainer.Result r, VisionModel model) {
+    void finish(Trainer.Result r, VisionModel model, TrainingData data) {
+        reportSkipped(data);
         Map<String, Object> s = summary(r, model);
         writeReport(s);
         log.accept("");
-        log.accept(r.stoppedEarly() ? "Training stopped: " + r.stopReason() : "Training finished.");
+        log.accept(r.stopReason() != null ? "Training stopped: " + r.stopReason().message() : "Training finished.");
         s.forEach((k, v) -> log.accept(String.format(Locale.ROOT, "  %-18s %s", k, v)));
     }
 
@@ -172,13 +203,53 @@ final class RunTracker implements AutoCloseable {
         s.put("best val top1", fmt(r.bestTop1()));
         s.put("final val top1", fmt(r.finalTop1()));
         s.put("final val top5", fmt(r.finalTop5()));
+        s.put("skipped images", skippedImages.size());
         s.put("time", String.format(Locale.ROOT, "%.1f s", r.seconds()));
         s.put("train images/s", String.format(Locale.ROOT, "%.1f", r.imagesPerSec()));
         s.put("run dir", runDir.toAbsolutePath().toString());
-        s.put("checkpoints", LAST + ", " + BEST);
-        s.put("plots", "curves.png, samples.png, confusion.png, architecture.png");
+        // only files the run has written: an interrupted or failed run may lack some
+        s.put("checkpoints", existing(LAST, BEST));
+        s.put("plots", existing("curves.png", "samples.png", "confusion.png", "architecture.png"));
         s.put("report", runDir.resolve(Report.FILE).toAbsolutePath().toString());
         return s;
+    }
+
+    private String existing(String... files) {
+        List<String> present = new ArrayList<>();
+        for (String f : files) if (Files.isRegularFile(runDir.resolve(f))) present.add(f);
+        return present.isEmpty() ? "none" : String.join(", ", present);
+    }
+
+    /**
+     * Deletes the temporary files ({@code .NAME.*.tmp}, see {@code AtomicFiles}) that a write cut short by a
+     * kill leaves in a run directory; a resumed run would otherwise carry them forever.
+     */
+    static void removeStrayTemporaries(Path runDir, Consumer<String> log) throws IOException {
+        try (var files = Files.list(runDir)) {
+            for (Path f : files.filter(RunTracker::isTemporary).toList()) {
+                Files.deleteIfExists(f);
+                log.accept("removed " + f.getFileName() + ", a temporary file left by an interrupted write");
+            }
+        }
+    }
+
+    private static boolean isTemporary(Path f) {
+        String n = f.getFileName().toString();
+        return n.startsWith(".") && n.endsWith(".tmp") && Files.isRegularFile(f);
+    }
+
+    /**
+     * Deletes the directory of a new run that failed before its first checkpoint: what it holds (config, a
+     * plot or two) describes a run that never trained, and an empty-looking run would be mistaken for one.
+     * Quietly: the failure's own message is the one line the user needs.
+     */
+    static void removeIfNoCheckpoint(Path runDir, Consumer<String> log) {
+        if (runDir == null || !Files.isDirectory(runDir) || Files.exists(runDir.resolve(LAST))) return;
+        try (var walk = Files.walk(runDir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            log.accept("warning: could not remove the failed run's directory " + runDir + ": " + e.getMessage());
+        }
     }
 
     private static String fmt(double v) {

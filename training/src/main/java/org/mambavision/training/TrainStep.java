@@ -28,6 +28,11 @@ import org.mambavision.models.VisionModel;
  * and drop-path masks are drawn per sample of the whole batch ({@code StochasticDepth.sampleOffset}).
  * The shards depend only on the batch size and the thread count, so a run stays exactly reproducible
  * at a fixed thread count.
+ *
+ * <p>A batch larger than {@link #microBatch} runs as several micro-batches in turn (sizes differing by at most
+ * one, 33 at 17: 16 + 17), each one's loss weighted by its share and its activations released before the next,
+ * so the gradient is that of the whole batch in the memory of a micro-batch. Drop path draws as for the whole
+ * batch; BatchNorm's batch statistics become per micro-batch ({@link MemoryPlanner} says so in the log).
  */
 public final class TrainStep {
     /** The summed loss and hits of one batch: {@code loss} is the mean over the batch (non-finite: no backward ran). */
@@ -38,6 +43,7 @@ public final class TrainStep {
     /** Replica r runs shard r + 1; replicaParams[r][k] is the replica's copy of params[k]. */
     private final List<VisionModel> replicas = new ArrayList<>();
     private final List<Tensor[]> replicaParams = new ArrayList<>();
+    private int microBatch = Integer.MAX_VALUE;
 
     /**
      * {@code shards} shards (1: kernel-parallel); {@code replicaFactory} builds a model of the same architecture
@@ -76,6 +82,13 @@ public final class TrainStep {
         return model.stateDict().keySet().equals(model.namedParameters().keySet());
     }
 
+    /** Runs batches larger than {@code images} as micro-batches of at most that many images (see the class comment). */
+    public TrainStep microBatch(int images) {
+        if (images < 1) throw new IllegalArgumentException("micro-batch of " + images + " images < 1");
+        this.microBatch = images;
+        return this;
+    }
+
     /** Number of shards a batch of {@code batch} images is cut into. */
     public int shards(int batch) {
         return Math.max(1, Math.min(replicas.size() + 1, batch));
@@ -87,13 +100,45 @@ public final class TrainStep {
      * Call it inside a {@link BufferPool} scope; the model must be in training mode.
      */
     public Result run(Tensor images, int[] labels, float[] softTargets, float labelSmoothing, float lossScale) {
+        int n = images.dim(0);
+        if (n <= microBatch) return runBatch(images, labels, softTargets, labelSmoothing, lossScale, 0);
+        int parts = (n + microBatch - 1) / microBatch, per = images.numel() / n, classes = model.numClasses();
+        long seed = model.stochasticDepth().seed(), calls = model.stochasticDepth().calls();
+        double loss = 0;
+        int correct = 0;
+        try {
+            for (int p = 0; p < parts; p++) {
+                int lo = start(n, parts, p), hi = start(n, parts, p + 1);
+                model.stochasticDepth().restore(seed, calls); // every part belongs to the same forward call of the batch
+                try (var buffers = BufferPool.open()) {
+                    int[] shape = images.shape();
+                    shape[0] = hi - lo;
+                    Tensor x = Tensor.empty(shape);
+                    System.arraycopy(images.data, lo * per, x.data, 0, (hi - lo) * per);
+                    Result r = runBatch(x, Arrays.copyOfRange(labels, lo, hi),
+                            softTargets == null ? null : Arrays.copyOfRange(softTargets, lo * classes, hi * classes),
+                            labelSmoothing, lossScale * (hi - lo) / n, lo);
+                    if (!Float.isFinite(r.loss())) return r;
+                    loss += (double) r.loss() * (hi - lo) / n;
+                    correct += r.correct();
+                }
+            }
+        } finally {
+            model.stochasticDepth().sampleOffset(0);
+        }
+        return new Result((float) loss, correct);
+    }
+
+    /** {@link #run} on one (micro-)batch whose first image is image {@code offset} of the step's batch. */
+    private Result runBatch(Tensor images, int[] labels, float[] softTargets, float labelSmoothing, float lossScale, int offset) {
         int n = images.dim(0), shards = shards(n);
+        model.stochasticDepth().sampleOffset(offset);
         if (shards == 1) return shard(model, images, labels, softTargets, labelSmoothing, lossScale);
         Result[] results = new Result[shards];
         for (int s = 1; s < shards; s++) {
             VisionModel r = replicas.get(s - 1);
             r.stochasticDepth().restore(model.stochasticDepth().seed(), model.stochasticDepth().calls());
-            r.stochasticDepth().sampleOffset(start(n, shards, s));
+            r.stochasticDepth().sampleOffset(offset + start(n, shards, s));
         }
         // shard s on pool thread s mod threads: the shards, and so the results, do not depend on the thread count
         Parallel.onEachThread(t -> {

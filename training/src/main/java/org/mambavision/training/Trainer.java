@@ -39,13 +39,35 @@ import org.mambavision.training.optim.Optimizers;
  * drop-path call counter and the position, so a resumed run computes what the uninterrupted one would.
  */
 public final class Trainer {
+    /** {@code stopReason}: why the run ended before its last epoch, null when it did not. */
     public record Result(Path runDir, double bestTop1, double finalTop1, double finalTop5, double finalValLoss, int epochsDone,
-                         double seconds, double imagesPerSec, long params, boolean stoppedEarly, String stopReason) {}
+                         double seconds, double imagesPerSec, long params, boolean stoppedEarly, StopReason stopReason) {}
+
+    /** Why a run stopped early; {@link #message} is the line for the user. */
+    public sealed interface StopReason {
+        String message();
+
+        /** {@link #requestStop} (Ctrl-C): a checkpoint was saved after {@code batch} batches of 1-based {@code epoch}. */
+        record Interrupted(int epoch, int batch, Path runDir) implements StopReason {
+            public String message() {
+                return "interrupted; checkpoint saved at epoch " + epoch + ", batch " + batch + ". Resume with: ./mambavision train --resume " + runDir;
+            }
+        }
+
+        /** The loss of 1-based {@code epoch}, {@code batch} was {@code loss} (NaN or infinite); the step was not applied. */
+        record NonFiniteLoss(float loss, int epoch, int batch, Path lastCheckpoint) implements StopReason {
+            public String message() {
+                return "the loss became " + loss + " at epoch " + epoch + ", batch " + batch + "; stopped. The last good checkpoint is "
+                        + lastCheckpoint + " (try a lower lr or grad_clip)";
+            }
+        }
+    }
 
     private final TrainConfig cfg;
     private final Consumer<String> log;
     private final boolean interactive;
     private volatile boolean stopRequested;
+    private long heapBytes = Runtime.getRuntime().maxMemory();
     private Path runDir;
 
     public Trainer(TrainConfig cfg, Consumer<String> log, boolean interactive) {
@@ -62,6 +84,12 @@ public final class Trainer {
     /** Asks the loop to save a checkpoint and stop after the current step (Ctrl-C does this). */
     public void requestStop() {
         stopRequested = true;
+    }
+
+    /** Plans memory for a heap of {@code bytes} instead of the JVM's (tests). */
+    Trainer heapBytes(long bytes) {
+        this.heapBytes = bytes;
+        return this;
     }
 
     public Path runDir() {
@@ -82,22 +110,26 @@ public final class Trainer {
 
     public Result run() throws IOException {
         long t0 = System.nanoTime();
-        TrainCheckpoint.State resumeState = null;
+        Resume resume = null;
         if (cfg.resume != null) {
             Path r = Path.of(cfg.resume);
             Path ckpt = Files.isDirectory(r) ? r.resolve(RunTracker.LAST) : r;
             if (!Files.isRegularFile(ckpt)) throw new IOException(ckpt + ": no checkpoint to resume from");
-            resumeState = TrainCheckpoint.read(ckpt);
+            TrainCheckpoint.State state = TrainCheckpoint.read(ckpt);
+            resume = new Resume(ckpt, state, TrainCheckpoint.Position.of(state.info(), ckpt));
             runDir = ckpt.toAbsolutePath().getParent();
-            log.accept("resuming " + runDir + " at epoch " + (Integer.parseInt(resumeState.info().getOrDefault("epoch", "0")) + 1)
-                    + ", batch " + resumeState.info().get("batch"));
+            RunTracker.removeStrayTemporaries(runDir, log);
+            log.accept("resuming " + runDir + " at epoch " + (resume.position().epoch() + 1) + ", batch " + resume.position().batch());
         } else {
             runDir = newRunDir(cfg);
         }
         Thread hook = new Thread(this::onSignal, "mv-train-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            return train(resumeState, t0);
+            return train(resume, t0);
+        } catch (IOException | RuntimeException | Error e) {
+            if (resume == null) RunTracker.removeIfNoCheckpoint(runDir, log);
+            throw e;
         } finally {
             BufferPool.trim(); // the pooled working set of the last step is not needed after the run
             finished.countDown();
@@ -121,7 +153,10 @@ public final class Trainer {
         }
     }
 
-    private Result train(TrainCheckpoint.State resume, long t0) throws IOException {
+    /** The checkpoint a run resumes from, with its checked position. */
+    private record Resume(Path file, TrainCheckpoint.State state, TrainCheckpoint.Position position) {}
+
+    private Result train(Resume resume, long t0) throws IOException {
         if (cfg.numClasses == null) {
             cfg.numClasses = TrainingData.numClasses(cfg);
             log.accept("num_classes: " + cfg.numClasses + " (from dataset '" + cfg.dataset + "')");
@@ -133,17 +168,18 @@ public final class Trainer {
         VisionModel model = spec.create(cfg.seed);
         FineTuning.freeze(model, cfg.freeze);
         FineTuning.trainMode(model, cfg.freeze);
-        MemoryPlanner.Plan plan = MemoryPlanner.plan(model, cfg.imgSize, cfg.batchSize, cfg.accumulationSteps,
-                TrainStep.shardsFor(model, cfg.dataParallel) - 1, Runtime.getRuntime().maxMemory(), log);
-        int batch = plan.batchSize(), accum = plan.accumulationSteps();
-        if (cfg.gradientCheckpointing) GradientCheckpointing.enable(model);
+        if (cfg.gradientCheckpointing) GradientCheckpointing.enable(model); // before planning: it lowers the estimate
+        // the loader holds the batches built ahead (prefetch, as TrainingData sets it) and the one in use
+        MemoryPlanner.Plan plan = MemoryPlanner.plan(model, cfg.imgSize, cfg.batchSize, TrainStep.shardsFor(model, cfg.dataParallel) - 1,
+                cfg.ema ? 5 : 4, Math.max(2, cfg.numWorkers) + 1, cfg.gradientCheckpointing, heapBytes, log);
+        int batch = plan.batchSize(), accum = cfg.accumulationSteps;
         TrainStep step = TrainStep.create(model, () -> {
             VisionModel replica = spec.create(cfg.seed);
             if (cfg.gradientCheckpointing) GradientCheckpointing.enable(replica);
             return replica;
-        }, cfg.dataParallel);
+        }, cfg.dataParallel).microBatch(plan.microBatch());
         RunTracker tracker = new RunTracker(runDir, cfg, log, interactive, resume != null);
-        try (TrainingData data = TrainingData.create(cfg, batch, log)) {
+        try (TrainingData data = TrainingData.create(cfg, batch, plan.microBatch(), log)) {
             if (data.train.numClasses() != model.numClasses()) {
                 throw new IllegalArgumentException("num_classes is " + cfg.numClasses + " but dataset '" + cfg.dataset + "' has "
                         + data.train.numClasses() + " classes; set num_classes: " + data.train.numClasses());
@@ -164,29 +200,32 @@ public final class Trainer {
             Ema ema = cfg.ema ? new Ema(liveState, cfg.emaDecay) : null;
 
             int startEpoch = 0, startBatch = 0;
-            double best = -1;
+            double best = -1, bestLoss = Double.POSITIVE_INFINITY;
             if (resume != null) {
-                Weights.load(model, resume.model(), true);
+                TrainCheckpoint.State state = resume.state();
+                TrainCheckpoint.Position pos = resume.position();
+                Weights.load(model, state.model(), true);
                 Map<String, float[]> os = new LinkedHashMap<>();
-                resume.optimizer().forEach((k, v) -> os.put(k, v.data));
-                opt.loadState(os, Long.parseLong(resume.info().get("optimizer_steps")));
-                if (ema != null && resume.ema() != null) ema.load(resume.ema());
-                startEpoch = Integer.parseInt(resume.info().get("epoch"));
-                startBatch = Integer.parseInt(resume.info().get("batch"));
-                best = Double.parseDouble(resume.info().get("best_top1"));
-                model.stochasticDepth().restore(Long.parseLong(resume.info().get("sd_seed")), Long.parseLong(resume.info().get("sd_calls")));
+                state.optimizer().forEach((k, v) -> os.put(k, v.data));
+                opt.loadState(os, pos.optimizerSteps());
+                if (ema != null && state.ema() != null) ema.load(state.ema());
+                startEpoch = pos.epoch();
+                startBatch = resumeBatch(resume, batchesPerEpoch);
+                best = pos.bestTop1();
+                bestLoss = pos.bestValLoss();
+                model.stochasticDepth().restore(pos.dropPathSeed(), pos.dropPathCalls());
             }
             tracker.start(model, data, spec, startEpoch);
             log.accept(String.format(Locale.ROOT, "model %s: %,d parameters; data %s: %d train / %d val images, %d classes; batch %d%s%s; %d epochs; run dir %s",
                     model.name(), model.numParams(), cfg.dataset, data.train.size(), data.val.size(), data.train.numClasses(), batch,
-                    accum > 1 ? " x " + accum + " accumulation" : "",
-                    step.shards(batch) > 1 ? " (data-parallel: " + step.shards(batch) + " shards)" : "", cfg.epochs, runDir));
+                    (accum > 1 ? " x " + accum + " accumulation" : "") + (plan.split() ? " (" + plan.microBatches() + " micro-batches)" : ""),
+                    step.shards(plan.microBatch()) > 1 ? " (data-parallel: " + step.shards(plan.microBatch()) + " shards)" : "", cfg.epochs, runDir));
 
             Evaluator.Result lastEval = null;
             double lastLr = schedule.lr(opt.stepCount());
             long imagesSeen = 0;
             double trainSeconds = 0;
-            String stopReason = null;
+            StopReason stopReason = null;
             int epoch = startEpoch;
             for (; epoch < cfg.epochs && stopReason == null; epoch++) {
                 FineTuning.trainMode(model, cfg.freeze);
@@ -196,9 +235,9 @@ public final class Trainer {
                 int[] order = data.trainLoader.order(epoch);
                 int b = epoch == startEpoch ? startBatch : 0;
                 if (b > 0 && resume != null) { // the interrupted part of this epoch counts towards its metrics
-                    lossSum = Double.parseDouble(resume.info().getOrDefault("epoch_loss_sum", "0"));
-                    correct = Long.parseLong(resume.info().getOrDefault("epoch_correct", "0"));
-                    seen = Long.parseLong(resume.info().getOrDefault("epoch_seen", "0"));
+                    lossSum = resume.position().epochLossSum();
+                    correct = resume.position().epochCorrect();
+                    seen = resume.position().epochSeen();
                 }
                 tracker.progressStart("epoch " + (epoch + 1) + "/" + cfg.epochs, batchesPerEpoch, b);
                 try (DataLoader.Epoch it = data.trainLoader.epoch(epoch)) {
@@ -212,9 +251,7 @@ public final class Trainer {
                                     (float) cfg.labelSmoothing, 1f / accum);
                             float lossValue = r.loss();
                             if (!Float.isFinite(lossValue)) {
-                                stopReason = "the loss became " + lossValue + " at epoch " + (epoch + 1) + ", batch " + (b + 1)
-                                        + "; stopped. The last good checkpoint is " + runDir.resolve(RunTracker.LAST)
-                                        + " (try a lower lr or grad_clip)";
+                                stopReason = new StopReason.NonFiniteLoss(lossValue, epoch + 1, b + 1, runDir.resolve(RunTracker.LAST));
                                 break; // closes the scope
                             }
                             lossSum += lossValue * batchData.size();
@@ -222,7 +259,8 @@ public final class Trainer {
                             correct += r.correct();
                             seen += batchData.size();
                         }
-                        if ((b + 1) % accum == 0 || b == batchesPerEpoch - 1) {
+                        boolean stepped = (b + 1) % accum == 0 || b == batchesPerEpoch - 1;
+                        if (stepped) {
                             if (cfg.gradClip > 0) GradClip.clipGlobalNorm(params, cfg.gradClip);
                             lastLr = schedule.lr(opt.stepCount());
                             opt.step((float) lastLr);
@@ -232,12 +270,12 @@ public final class Trainer {
                         }
                         double secs = (System.nanoTime() - e0) * 1e-9;
                         tracker.progressStep(String.format(Locale.ROOT, "loss %.4f acc %.3f %.1f img/s", lossSum / seen, (double) correct / seen, seen / secs));
-                        if (stopRequested) {
+                        // only after an optimizer step: gradients accumulated over part of a step are not checkpointed
+                        if (stopRequested && stepped) {
                             tracker.progressEnd();
-                            saveCheckpoint(tracker, model, opt, ema, spec, data, epoch, b + 1, best,
-                                    Map.of("epoch_loss_sum", Double.toString(lossSum), "epoch_correct", Long.toString(correct), "epoch_seen", Long.toString(seen)));
-                            stopReason = "interrupted; checkpoint saved at epoch " + (epoch + 1) + ", batch " + (b + 1)
-                                    + ". Resume with: ./mambavision train --resume " + runDir;
+                            saveCheckpoint(model, opt, ema, spec, data, new TrainCheckpoint.Position(epoch, b + 1, cfg.batchSize, opt.stepCount(),
+                                    best, bestLoss, model.stochasticDepth().seed(), model.stochasticDepth().calls(), lossSum, correct, seen));
+                            stopReason = new StopReason.Interrupted(epoch + 1, b + 1, runDir);
                             break;
                         }
                     }
@@ -259,37 +297,62 @@ public final class Trainer {
                     }
                 }
                 if (ev != null) lastEval = ev;
-                boolean improved = ev != null && ev.top1() > best;
-                if (improved) best = ev.top1();
+                // ties in top-1 (common on small validation sets) go to the lower validation loss
+                boolean improved = ev != null && (ev.top1() > best || ev.top1() == best && ev.loss() < bestLoss);
+                if (improved) {
+                    best = ev.top1();
+                    bestLoss = ev.loss();
+                }
                 tracker.epoch(epoch + 1, seen == 0 ? Double.NaN : lossSum / seen, seen == 0 ? Double.NaN : (double) correct / seen, ev, evEma, lastLr,
                         seen / epochSecs, epochSecs, data);
-                saveCheckpoint(tracker, model, opt, ema, spec, data, epoch + 1, 0, best, Map.of());
+                tracker.reportSkipped(data);
+                saveCheckpoint(model, opt, ema, spec, data, new TrainCheckpoint.Position(epoch + 1, 0, cfg.batchSize, opt.stepCount(), best, bestLoss,
+                        model.stochasticDepth().seed(), model.stochasticDepth().calls(), 0, 0, 0));
                 if (improved) tracker.copyBest();
             }
             double seconds = (System.nanoTime() - t0) * 1e-9;
             Result result = new Result(runDir, best, lastEval == null ? Double.NaN : lastEval.top1(), lastEval == null ? Double.NaN : lastEval.top5(),
                     lastEval == null ? Double.NaN : lastEval.loss(), epoch, seconds, trainSeconds > 0 ? imagesSeen / trainSeconds : 0,
                     model.numParams(), stopReason != null, stopReason);
-            tracker.finish(result, model);
+            tracker.finish(result, model, data);
             return result;
         } finally {
             tracker.close();
         }
     }
 
-    private void saveCheckpoint(RunTracker tracker, VisionModel model, Optimizer opt, Ema ema, ModelSpec spec, TrainingData data,
-                                int epoch, int batchInEpoch, double best, Map<String, String> extra) throws IOException {
+    /**
+     * The loader batch to continue the checkpoint's epoch at. A changed batch_size continues after the same
+     * images of the epoch's order when the new size divides their count; otherwise it is a clear error.
+     */
+    private int resumeBatch(Resume resume, int batchesPerEpoch) {
+        TrainCheckpoint.Position pos = resume.position();
+        if (pos.batch() == 0) return 0;
+        int batch = pos.batch();
+        if (pos.batchSize() > 0 && pos.batchSize() != cfg.batchSize) {
+            long images = pos.epochSeen();
+            if (images % cfg.batchSize != 0) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "%s stopped epoch %d after %d images with batch_size %d; batch_size %d "
+                        + "does not divide %d, so the epoch cannot continue where it stopped: resume with batch_size %d (or a divisor of %d)",
+                        resume.file(), pos.epoch() + 1, images, pos.batchSize(), cfg.batchSize, images, pos.batchSize(), images));
+            }
+            batch = (int) (images / cfg.batchSize);
+            log.accept(String.format(Locale.ROOT, "batch_size %d (the checkpoint's: %d): epoch %d continues after its first %d images, "
+                    + "in the same order; not an exact continuation of the original run", cfg.batchSize, pos.batchSize(), pos.epoch() + 1, images));
+        }
+        if (batch > batchesPerEpoch) {
+            throw new IllegalArgumentException(resume.file() + " stopped after batch " + pos.batch() + " of epoch " + (pos.epoch() + 1)
+                    + ", but an epoch of this config has only " + batchesPerEpoch + " batches; resume with the run's own dataset_size and batch_size");
+        }
+        return batch;
+    }
+
+    private void saveCheckpoint(VisionModel model, Optimizer opt, Ema ema, ModelSpec spec, TrainingData data,
+                                TrainCheckpoint.Position position) throws IOException {
         Map<String, Tensor> optState = new LinkedHashMap<>();
         opt.state().forEach((k, v) -> optState.put(k, Tensor.of(v, v.length)));
-        Map<String, String> info = new LinkedHashMap<>();
-        info.put("epoch", String.valueOf(epoch));
-        info.put("batch", String.valueOf(batchInEpoch));
-        info.put("optimizer_steps", String.valueOf(opt.stepCount()));
-        info.put("best_top1", String.valueOf(best));
-        info.put("sd_seed", String.valueOf(model.stochasticDepth().seed()));
-        info.put("sd_calls", String.valueOf(model.stochasticDepth().calls()));
+        Map<String, String> info = new LinkedHashMap<>(position.toInfo());
         info.put("config", ConfigLoader.toYaml(cfg));
-        info.putAll(extra);
         List<String> names = new ArrayList<>(data.classNames);
         TrainCheckpoint.save(runDir.resolve(RunTracker.LAST),
                 new TrainCheckpoint.State(spec, model.stateDict(), optState, ema == null ? null : ema.shadow(), names, info,

@@ -53,6 +53,11 @@ public final class TrainingData implements AutoCloseable {
     }
 
     public static TrainingData create(TrainConfig c, int batchSize, Consumer<String> log) {
+        return create(c, batchSize, batchSize, log);
+    }
+
+    /** As {@link #create(TrainConfig, int, Consumer)}, validating in batches of {@code valBatchSize}. */
+    public static TrainingData create(TrainConfig c, int batchSize, int valBatchSize, Consumer<String> log) {
         DataOptions base = options(c);
         Dataset train, val;
         if (hasTestSplit(c.dataset)) {
@@ -65,8 +70,6 @@ public final class TrainingData implements AutoCloseable {
             train = s.train();
             val = s.val();
         }
-        for (String skipped : train.skipped()) log.accept("skipped unreadable file: " + skipped);
-        if (!train.skipped().isEmpty()) log.accept(train.skipped().size() + " unreadable file(s) skipped in " + train.name());
         if (train.size() == 0) throw new IllegalArgumentException("dataset '" + c.dataset + "' has no training samples");
         float[][] ms = normalization(c.dataset, c.inChans);
         Transform trainT = trainTransform(c, ms[0], ms[1]);
@@ -75,7 +78,7 @@ public final class TrainingData implements AutoCloseable {
                 ? new MixupCutmix(c.mixup, c.cutmix, c.mixupProb, c.mixupSwitchProb, c.labelSmoothing, train.numClasses()) : null;
         DataLoader tl = DataLoader.builder(train).transform(trainT).batchSize(batchSize).shuffle(true).dropLast(train.size() >= batchSize)
                 .numWorkers(c.numWorkers).prefetch(Math.max(2, c.numWorkers)).seed(c.seed).mixup(mix).build();
-        DataLoader vl = DataLoader.builder(val).transform(evalT).batchSize(batchSize).shuffle(false).dropLast(false)
+        DataLoader vl = DataLoader.builder(val).transform(evalT).batchSize(valBatchSize).shuffle(false).dropLast(false)
                 .numWorkers(c.numWorkers).prefetch(Math.max(2, c.numWorkers)).seed(c.seed).build();
         return new TrainingData(train, val, tl, vl, ms[0], ms[1]);
     }

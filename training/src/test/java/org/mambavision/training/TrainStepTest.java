@@ -21,6 +21,11 @@ class TrainStepTest {
 
     /** Gradients (and loss, hits) of one step with the given shard count, after {@code calls} earlier forwards. */
     static Map<String, Tensor> step(int shards, boolean soft, float[] lossOut, int[] hitsOut) {
+        return step(shards, BATCH, soft, lossOut, hitsOut);
+    }
+
+    /** As {@link #step(int, boolean, float[], int[])}, the batch run as micro-batches of at most {@code microBatch} images. */
+    static Map<String, Tensor> step(int shards, int microBatch, boolean soft, float[] lossOut, int[] hitsOut) {
         VisionModel m = flat();
         m.train(true);
         for (int i = 0; i < 3; i++) m.stochasticDepth().nextCall(); // not the first call: replicas must follow the model's
@@ -33,7 +38,7 @@ class TrainStepTest {
             targets[i * 10 + labels[i]] = 0.7f;
             targets[i * 10 + (labels[i] + 3) % 10] = 0.3f;
         }
-        TrainStep step = new TrainStep(m, TrainStepTest::flat, shards);
+        TrainStep step = new TrainStep(m, TrainStepTest::flat, shards).microBatch(microBatch);
         assertEquals(Math.min(shards, BATCH), step.shards(BATCH));
         try (var buffers = BufferPool.open()) {
             TrainStep.Result r = step.run(x, labels, soft ? targets : null, 0.1f, 0.5f);
@@ -46,9 +51,13 @@ class TrainStepTest {
     }
 
     static void assertSameStep(int shards, boolean soft) {
+        assertSameStep(shards, BATCH, soft);
+    }
+
+    static void assertSameStep(int shards, int microBatch, boolean soft) {
         float[] l1 = new float[1], l2 = new float[1];
         int[] h1 = new int[1], h2 = new int[1];
-        Map<String, Tensor> whole = step(1, soft, l1, h1), split = step(shards, soft, l2, h2);
+        Map<String, Tensor> whole = step(1, soft, l1, h1), split = step(shards, microBatch, soft, l2, h2);
         assertEquals(l1[0], l2[0], 1e-5 * Math.abs(l1[0]), "loss");
         assertEquals(h1[0], h2[0], "hits");
         double maxRel = 0;
@@ -62,13 +71,20 @@ class TrainStepTest {
                 assertTrue(rel < 1e-4, e.getKey() + "[" + i + "]: whole batch " + a[i] + ", " + shards + " shards " + b[i]);
             }
         }
-        assertTrue(maxRel > 0 || shards == 1, "the split step should differ at least in rounding; identical bits suggest it did not split");
+        assertTrue(maxRel > 0 || shards == 1 && microBatch >= BATCH, "the split step should differ at least in rounding; identical bits suggest it did not split");
     }
 
     @Test
     void dataParallelGradientsMatchTheWholeBatch() {
         assertSameStep(2, false);
         assertSameStep(3, true);
+    }
+
+    @Test
+    void microBatchesGiveTheWholeBatchsGradient() {
+        assertSameStep(1, 4, false); // 3 + 4 images
+        assertSameStep(1, 3, true); // 2 + 2 + 3
+        assertSameStep(2, 4, false); // micro-batches, each data-parallel
     }
 
     @Test

@@ -133,7 +133,9 @@ class TrainerTest {
         List<String> lines = new ArrayList<>();
         Trainer.Result r = train(tiny(dir, "epochs=3", "lr=1e30", "min_lr=1e-6", "visualize=false"), lines);
         assertTrue(r.stoppedEarly(), String.join("\n", lines));
-        assertTrue(r.stopReason().contains("the loss became"), r.stopReason());
+        Trainer.StopReason.NonFiniteLoss why = assertInstanceOf(Trainer.StopReason.NonFiniteLoss.class, r.stopReason());
+        assertFalse(Float.isFinite(why.loss()));
+        assertTrue(why.message().contains("the loss became"), why.message());
         Path last = r.runDir().resolve("last.safetensors");
         if (Files.exists(last)) TrainCheckpoint.read(last); // any checkpoint left behind is a complete, readable file
     }

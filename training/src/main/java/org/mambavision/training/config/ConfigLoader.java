@@ -16,8 +16,10 @@ import org.snakeyaml.engine.v2.api.DumpSettings;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.api.lowlevel.Parse;
 import org.snakeyaml.engine.v2.common.FlowStyle;
 import org.snakeyaml.engine.v2.constructor.StandardConstructor;
+import org.snakeyaml.engine.v2.events.Event;
 import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
@@ -77,6 +79,13 @@ public final class ConfigLoader {
         }
     }
 
+    /**
+     * Deepest nesting of lists and mappings a config may have. Config values are at most a list of numbers;
+     * the limit is there because the composer recurses per level, so a value nested thousands deep would
+     * overflow the stack instead of being reported.
+     */
+    static final int MAX_NESTING = 50;
+
     private static LoadSettings settings(String label) {
         return LoadSettings.builder().setLabel(label).setSchema(new CoreSchema())
                 .setAllowDuplicateKeys(false).setMaxAliasesForCollections(20).build();
@@ -90,6 +99,7 @@ public final class ConfigLoader {
         LoadSettings settings = settings(label);
         Optional<Node> root;
         try {
+            checkNesting(settings, text, label);
             root = new Compose(settings).composeString(text);
         } catch (YamlEngineException e) {
             throw parseError(label, e);
@@ -142,7 +152,9 @@ public final class ConfigLoader {
         String text = keyEqualsValue.substring(eq + 1).strip();
         Object value;
         try {
-            value = new Load(settings("--set " + key)).loadFromString(text);
+            LoadSettings settings = settings("--set " + key);
+            checkNesting(settings, text, "--set " + key);
+            value = new Load(settings).loadFromString(text);
             if (value instanceof Map<?, ?>) value = text;
         } catch (YamlEngineException e) {
             value = text;
@@ -162,6 +174,27 @@ public final class ConfigLoader {
     /** Writes {@link #toYaml} to {@code file} atomically. */
     public static void writeYaml(TrainConfig cfg, Path file) throws IOException {
         AtomicWrite.writeString(file, toYaml(cfg));
+    }
+
+    /**
+     * Refuses a document nested deeper than {@link #MAX_NESTING}, naming where. The parser is iterative (an
+     * explicit state stack), so it walks any depth safely before the recursive composer sees the document.
+     */
+    private static void checkNesting(LoadSettings settings, String text, String label) {
+        int depth = 0;
+        for (Event e : new Parse(settings).parseString(text)) {
+            switch (e.getEventId()) {
+                case SequenceStart, MappingStart -> {
+                    if (++depth > MAX_NESTING) {
+                        String where = e.getStartMark().map(m -> ", line " + (m.getLine() + 1) + ", column " + (m.getColumn() + 1)).orElse("");
+                        throw new ConfigException("config " + label + where + ": lists and mappings nested more than " + MAX_NESTING
+                                + " deep; config values are plain values or lists of them", null);
+                    }
+                }
+                case SequenceEnd, MappingEnd -> depth--;
+                default -> { }
+            }
+        }
     }
 
     private static ConfigException parseError(String label, YamlEngineException e) {
