@@ -177,8 +177,8 @@ public final class TrainConfig {
             for (String k : FLAT_MODEL_KEYS) {
                 if (!java.util.Objects.equals(get(k), d.get(k))) {
                     throw new ConfigException("config key '" + k + "': applies to the flat models (flat_tiny, flat_small) only; '"
-                            + model + "' is hierarchical and its shape is fixed by the variant (remove " + k + " or set it to "
-                            + d.get(k) + ")", k);
+                            + model + "' is hierarchical and its shape is fixed by the variant (remove " + k
+                            + (d.get(k) == null ? "" : " or set it to " + d.get(k)) + ")", k);
                 }
             }
         }
