@@ -306,7 +306,11 @@ class ConfigKeysTakeEffectTest {
                 return;
             }
             Run base = baseRun(context), after = run(changed);
-            row.expect().check(base, after);
+            try {
+                row.expect().check(base, after);
+            } catch (AssertionError e) {
+                throw new AssertionError("config key " + row + ": " + e.getMessage(), e);
+            }
         }));
     }
 

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -175,8 +176,9 @@ public final class TrainConfig {
         if (!flat) {
             TrainConfig d = defaults();
             for (String k : FLAT_MODEL_KEYS) {
-                if (!java.util.Objects.equals(get(k), d.get(k))) {
-                    throw new ConfigException("config key '" + k + "': applies to the flat models (flat_tiny, flat_small) only; '"
+                if (!Objects.equals(get(k), d.get(k))) {
+                    String flatModels = String.join(", ", ModelRegistry.names().stream().filter(ModelRegistry::isFlat).toList());
+                    throw new ConfigException("config key '" + k + "': applies to the flat models (" + flatModels + ") only; '"
                             + model + "' is hierarchical and its shape is fixed by the variant (remove " + k
                             + (d.get(k) == null ? "" : " or set it to " + d.get(k)) + ")", k);
                 }
