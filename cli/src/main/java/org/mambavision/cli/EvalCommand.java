@@ -6,12 +6,11 @@ import java.util.concurrent.Callable;
 import org.mambavision.training.Evaluator;
 import org.mambavision.inference.EvalPreprocessing;
 import org.mambavision.inference.ModelCheckpoint;
+import org.mambavision.training.TrainingData;
 import org.mambavision.training.config.ConfigLoader;
 import org.mambavision.training.config.TrainConfig;
 import org.mambavision.training.data.DataLoader;
-import org.mambavision.training.data.DataOptions;
 import org.mambavision.training.data.Dataset;
-import org.mambavision.training.data.Datasets;
 import org.mambavision.training.track.Plots;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -48,12 +47,8 @@ public final class EvalCommand implements Callable<Integer> {
         if (dataset != null) cfg.set("dataset", dataset, "--dataset");
         if (dataDir != null) cfg.set("data_dir", dataDir, "--data-dir");
         if (maxImagePixels != null) cfg.set("max_image_pixels", maxImagePixels, "--max-image-pixels");
-        boolean hasTest = cfg.dataset.equals("fashion-mnist") || cfg.dataset.startsWith("cifar");
-        DataOptions o = new DataOptions(cfg.dataDir == null ? null : Path.of(cfg.dataDir), !hasTest,
-                cfg.dataset.equals("imagefolder") ? 0 : cfg.imgSize, cfg.inChans, Math.max(cfg.datasetSize, 1), org.mambavision.training.TrainingData.numClasses(cfg), cfg.seed, true, cfg.maxImagePixels);
-        Dataset ds = Datasets.create(cfg.dataset, o);
-        // without an official test split, evaluate on the run's validation split (same seed and fraction)
-        if (!hasTest) ds = org.mambavision.training.data.Splits.trainVal(ds, cfg.trainSplit, cfg.seed).val();
+        boolean hasTest = TrainingData.hasTestSplit(cfg.dataset);
+        Dataset ds = TrainingData.validationSet(cfg); // the run's own validation set: same split, seed and fraction
         if (ds.numClasses() != loaded.model().numClasses()) {
             throw new UserError(cfg.dataset + " has " + ds.numClasses() + " classes but the model in " + weights + " has " + loaded.model().numClasses());
         }

@@ -7,7 +7,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.mambavision.inference.Predictor;
 import org.mambavision.inference.image.Images;
-import org.mambavision.training.track.Json;
+import org.mambavision.engine.io.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -12,7 +12,7 @@ public final class Golden {
 
     /** The golden folder, or null when absent on a non-CI machine. Throws on CI when absent. */
     public static Path dirOrNull() {
-        String prop = System.getProperty("mv.golden");
+        String prop = SystemProperty.GOLDEN.value();
         Path p = prop != null ? Path.of(prop) : Path.of("..", "shared", "golden");
         if (!Files.isDirectory(p)) {
             // Maven runs module tests from the module folder: try one level further up.

@@ -13,12 +13,12 @@ import java.util.function.IntConsumer;
  * deterministic for a given thread count. A call made from inside a parallel region runs inline.
  */
 public final class Parallel {
-    private static final int THREADS = Math.max(1, Integer.getInteger("mv.threads", Runtime.getRuntime().availableProcessors()));
+    private static final int THREADS = Math.max(1, SystemProperty.THREADS.intValue(Runtime.getRuntime().availableProcessors()));
     private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
     private static final Worker[] WORKERS = new Worker[THREADS - 1];
     private static final Object SUBMIT_LOCK = new Object();
     /** How long an idle worker spins before it parks (-Dmv.spinMicros, default 1000). */
-    private static final long SPIN_NANOS = 1000L * Long.getLong("mv.spinMicros", 1000);
+    private static final long SPIN_NANOS = 1000L * SystemProperty.SPIN_MICROS.longValue(1000);
 
     static {
         for (int i = 0; i < WORKERS.length; i++) {

@@ -189,7 +189,7 @@ public final class Trainer {
                 log.accept("pretrained " + cfg.pretrained + ": " + r.describe());
             }
             Optimizer opt = Optimizers.create(cfg.optimizer, FineTuning.paramGroups(model, cfg, log), cfg.weightDecay, cfg.betas[0],
-                    cfg.betas[1], cfg.eps, cfg.momentum);
+                    cfg.betas[1], cfg.eps, cfg.momentum, cfg.nesterov);
             int batchesPerEpoch = data.trainLoader.batchesPerEpoch();
             long stepsPerEpoch = Math.max(1, batchesPerEpoch / accum);
             LrSchedule schedule = LrSchedules.create(cfg.scheduler, cfg.lr, cfg.minLr, cfg.warmupLr, cfg.warmupEpochs * stepsPerEpoch,

@@ -3,6 +3,7 @@ package org.mambavision.training;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 import org.mambavision.training.config.TrainConfig;
 import org.mambavision.training.data.DataLoader;
@@ -48,8 +49,19 @@ public final class TrainingData implements AutoCloseable {
         this.classNames = train.classNames();
     }
 
-    static boolean hasTestSplit(String dataset) {
+    /** Whether the dataset has an official test split, which then is the validation set. */
+    public static boolean hasTestSplit(String dataset) {
         return dataset.equals("fashion-mnist") || dataset.startsWith("cifar");
+    }
+
+    /** The run's validation set (without transforms): the test split, or the seeded {@code train_split} remainder. */
+    public static Dataset validationSet(TrainConfig c) {
+        if (hasTestSplit(c.dataset)) return Datasets.create(c.dataset, options(c).withTrain(false));
+        return trainValSplit(c).val();
+    }
+
+    private static Split trainValSplit(TrainConfig c) {
+        return Splits.trainVal(Datasets.create(c.dataset, options(c)), c.trainSplit, c.seed);
     }
 
     public static TrainingData create(TrainConfig c, int batchSize, Consumer<String> log) {
@@ -61,12 +73,11 @@ public final class TrainingData implements AutoCloseable {
         DataOptions base = options(c);
         Dataset train, val;
         if (hasTestSplit(c.dataset)) {
-            train = Datasets.create(c.dataset, base);
-            val = Datasets.create(c.dataset, base.withTrain(false));
+            train = Datasets.create(c.dataset, options(c));
+            val = validationSet(c);
             if (c.datasetSize > 0 && c.datasetSize < train.size()) train = Splits.random(train, c.datasetSize, c.seed);
         } else {
-            Dataset all = Datasets.create(c.dataset, base);
-            Split s = Splits.trainVal(all, c.trainSplit, c.seed);
+            Split s = trainValSplit(c);
             train = s.train();
             val = s.val();
         }
@@ -94,9 +105,12 @@ public final class TrainingData implements AutoCloseable {
         return c.numClasses != null ? c.numClasses : Datasets.numClasses(c.dataset, options(c));
     }
 
-    /** Datasets with a native size get resized by the transform; others are generated at img_size. */
+    /**
+     * Generated datasets are made at img_size; files are read at their native size, so that the transforms resize
+     * them with the configured {@code interpolation}.
+     */
     private static int imageSizeFor(TrainConfig c) {
-        return c.dataset.equals("imagefolder") ? 0 : c.imgSize;
+        return c.dataset.equals("synthetic") || c.dataset.equals("fake") ? c.imgSize : 0;
     }
 
     /** Per-dataset channel statistics (ImageNet's for RGB folders and generated data). */
@@ -130,8 +144,9 @@ public final class TrainingData implements AutoCloseable {
         return s / v.length;
     }
 
+    /** The {@code interpolation} key's filter; every resize of the training and validation transforms uses it. */
     static Resample.Filter filter(TrainConfig c) {
-        return c.interpolation.equals("bilinear") ? Resample.Filter.BILINEAR : Resample.Filter.BICUBIC;
+        return Resample.Filter.valueOf(c.interpolation.toUpperCase(Locale.ROOT));
     }
 
     static Transform trainTransform(TrainConfig c, float[] mean, float[] std) {

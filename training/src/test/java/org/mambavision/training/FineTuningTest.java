@@ -38,7 +38,7 @@ class FineTuningTest {
         FineTuning.freeze(model, cfg.freeze);
         Map<String, float[]> before = snapshot(model);
         List<String> log = new java.util.ArrayList<>();
-        Optimizer opt = Optimizers.create("adamw", FineTuning.paramGroups(model, cfg, log::add), 0.05, 0.9, 0.999, 1e-8, 0.9);
+        Optimizer opt = Optimizers.create("adamw", FineTuning.paramGroups(model, cfg, log::add), 0.05, 0.9, 0.999, 1e-8, 0.9, false);
         assertTrue(log.get(0).startsWith("freeze: backbone"), log.toString());
         TrainStep step = new TrainStep(model, replicas, shards);
         SplittableRandom rng = new SplittableRandom(3);

@@ -6,15 +6,19 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writes a file so that readers see either the old content or the complete new content, never a partial file:
  * the body writes to a temporary file in the target's folder, which is flushed to disk and then renamed over the target.
+ * A crash mid-write leaves at most a stray {@code .<name>.*.tmp} file, never a truncated target.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
@@ -23,6 +27,14 @@ public final class AtomicFiles {
     @FunctionalInterface
     public interface Body {
         void writeTo(OutputStream out) throws IOException;
+    }
+
+    public static void write(Path target, byte[] bytes) throws IOException {
+        write(target, out -> out.write(bytes));
+    }
+
+    public static void writeString(Path target, String text) throws IOException {
+        write(target, text.getBytes(StandardCharsets.UTF_8));
     }
 
     /**
@@ -34,9 +46,20 @@ public final class AtomicFiles {
         Path dir = abs.getParent();
         if (dir == null) throw new IOException(target + ": has no parent folder");
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        // Not Files.createTempFile: it creates mode 0600, and the renamed file would keep it (a report only its owner
+        // can read). CREATE_NEW with a random name gets the usual umask-based permissions.
+        Path tmp = null;
+        FileChannel channel = null;
+        for (int attempt = 0; channel == null; attempt++) {
+            tmp = dir.resolve("." + abs.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+            try {
+                channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 100) throw e;
+            }
+        }
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch = channel) {
                 OutputStream buffered = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
                 // The body must not close the channel before it is forced to disk.
                 OutputStream unclosable = new FilterOutputStream(buffered) {
@@ -50,6 +73,7 @@ public final class AtomicFiles {
             try {
                 Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
+                // Some file systems (rare network mounts) lack atomic rename within a folder.
                 Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException | RuntimeException | Error e) {

@@ -6,22 +6,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A small strict JSON parser and string quoter for safetensors headers (no dependency).
+ * The project's JSON (no dependency): a strict parser (safetensors headers, metrics logs) and a writer (metrics
+ * logs, {@code --json} output).
  *
- * <p>Objects become {@code LinkedHashMap<String, Object>} in file order (duplicate keys are an error), arrays
+ * <p>Parsing: objects become {@code LinkedHashMap<String, Object>} in file order (duplicate keys are an error), arrays
  * {@code List<Object>}, integers that fit {@code long} become {@link Long}, other numbers {@link Double},
- * {@code null} becomes {@link #NULL}. Nesting is capped so hostile input cannot overflow the stack.
+ * {@code null} becomes Java null. Nesting is capped so hostile input cannot overflow the stack.
+ *
+ * <p>Writing: maps, iterables, {@code double[]}, strings, numbers, booleans and null; other objects as their string.
+ * Non-finite numbers are written as null because JSON has no NaN.
  */
-final class Json {
-    /** The JSON {@code null} value (maps cannot hold Java null distinctly). */
-    static final Object NULL = new Object() {
-        @Override public String toString() { return "null"; }
-    };
-
+public final class Json {
     static final int MAX_DEPTH = 64;
 
     /** A syntax error, with the character offset where it was found. */
-    static final class ParseException extends Exception {
+    public static final class ParseException extends Exception {
         ParseException(String message, int pos) {
             super(message + " at character " + pos);
         }
@@ -35,7 +34,7 @@ final class Json {
     }
 
     /** Parses one JSON value; only whitespace may follow it. */
-    static Object parse(String text) throws ParseException {
+    public static Object parse(String text) throws ParseException {
         Json p = new Json(text);
         p.skipWhitespace();
         Object v = p.value(0);
@@ -54,7 +53,7 @@ final class Json {
             case '"': return string();
             case 't': literal("true"); return Boolean.TRUE;
             case 'f': literal("false"); return Boolean.FALSE;
-            case 'n': literal("null"); return NULL;
+            case 'n': literal("null"); return null;
             default:
                 if (c == '-' || (c >= '0' && c <= '9')) return number();
                 throw new ParseException("unexpected '" + printable(c) + "'", pos);
@@ -77,8 +76,8 @@ final class Json {
             skipWhitespace();
             expect(':');
             skipWhitespace();
-            Object v = value(depth + 1);
-            if (m.putIfAbsent(key, v) != null) throw new ParseException("duplicate key \"" + key + "\"", keyPos);
+            if (m.containsKey(key)) throw new ParseException("duplicate key \"" + key + "\"", keyPos);
+            m.put(key, value(depth + 1));
             skipWhitespace();
             char c = peek();
             pos++;
@@ -223,8 +222,14 @@ final class Json {
     }
 
     /** {@code text} as a JSON string literal, quotes included. */
-    static String quote(String text) {
-        StringBuilder sb = new StringBuilder(text.length() + 2).append('"');
+    public static String quote(String text) {
+        StringBuilder sb = new StringBuilder(text.length() + 2);
+        quote(sb, text);
+        return sb.toString();
+    }
+
+    static void quote(StringBuilder sb, String text) {
+        sb.append('"');
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             switch (c) {
@@ -238,6 +243,60 @@ final class Json {
                     else sb.append(c);
             }
         }
-        return sb.append('"').toString();
+        sb.append('"');
+    }
+
+    /** {@code value} as JSON text on one line ({@code ", "} and {@code ": "} between items). */
+    public static String write(Object value) {
+        StringBuilder sb = new StringBuilder();
+        write(sb, value);
+        return sb.toString();
+    }
+
+    public static void write(StringBuilder sb, Object v) {
+        if (v == null) {
+            sb.append("null");
+        } else if (v instanceof String s) {
+            quote(sb, s);
+        } else if (v instanceof Boolean b) {
+            sb.append(b);
+        } else if (v instanceof Number n) {
+            String num = number(n);
+            sb.append(num.isEmpty() ? "null" : num);
+        } else if (v instanceof Map<?, ?> m) {
+            sb.append('{');
+            boolean first = true;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if (!first) sb.append(", ");
+                first = false;
+                quote(sb, String.valueOf(e.getKey()));
+                sb.append(": ");
+                write(sb, e.getValue());
+            }
+            sb.append('}');
+        } else if (v instanceof Iterable<?> it) {
+            sb.append('[');
+            boolean first = true;
+            for (Object o : it) {
+                if (!first) sb.append(", ");
+                first = false;
+                write(sb, o);
+            }
+            sb.append(']');
+        } else if (v instanceof double[] a) {
+            List<Object> l = new ArrayList<>();
+            for (double d : a) l.add(d);
+            write(sb, l);
+        } else {
+            quote(sb, v.toString());
+        }
+    }
+
+    /** Shortest text that reads back to the same value; empty for NaN and infinities. */
+    public static String number(Number n) {
+        if (n instanceof Double d) return Double.isFinite(d) ? Double.toString(d) : "";
+        // A float printed through double would show binary noise (0.1f -> 0.10000000149011612).
+        if (n instanceof Float f) return Float.isFinite(f) ? Float.toString(f) : "";
+        return n.toString();
     }
 }

@@ -4,6 +4,7 @@ import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.Parallel;
+import org.mambavision.engine.SystemProperty;
 
 /**
  * Single-precision matrix multiply: C = op(A) * op(B) + beta * C, with op(A) of shape M x K and
@@ -19,8 +20,9 @@ import org.mambavision.engine.Parallel;
  *       not depend on the tiling: results are bitwise identical for any thread count.</li>
  *   <li>For each K block of {@link #KC}, the task packs its op(B) columns into micro-panels of
  *       {@link #NR} columns ([k][NR] order), zero-padded at the edge. op(A) is read in place, {@link #MR}
- *       rows at a time, through a (k, row) stride pair (see {@link #DIRECT_A}); only a last panel of fewer
- *       than MR rows is packed ([k][MR], zero-padded). Buffers are per thread and reused. The four transpose
+ *       rows at a time, through a (k, row) stride pair (packing them would be memory-bound work of its own,
+ *       amortised over only N / NR column panels: N = 32 in attention, 192 in flat_tiny); only a last panel
+ *       of fewer than MR rows is packed ([k][MR], zero-padded). Buffers are per thread and reused. The four transpose
  *       cases differ only in the packing (contiguous copies, or 16 x 16 in-register transposes) and A's
  *       strides, never in the micro-kernel's arithmetic.</li>
  *   <li>The micro-kernel keeps an MR x NR block of C (8 rows x 3 vectors) in registers and does one
@@ -28,7 +30,7 @@ import org.mambavision.engine.Parallel;
  *       edge as a full block, a column edge as two- and one-vector strips.</li>
  *   <li>Problems under {@link #PARALLEL_FLOPS} run on the calling thread.</li>
  * </ul>
- * Block sizes can be overridden for tuning with -Dmv.gemm.kc / mc / tm / nc / splitTile.
+ * The cache block sizes KC, MC and NC can be set for another CPU (see {@link SystemProperty}).
  */
 public final class Gemm {
     static { JitInlining.install(); } // vector helpers inlined by C2, see there
@@ -43,19 +45,12 @@ public final class Gemm {
     /** Columns of the register block. */
     static final int NR = NRV * L;
     /** Depth of a packed block: A micro-panel (MR x KC) stays in L1, the B block (KC x NC) in L2. */
-    static final int KC = Integer.getInteger("mv.gemm.kc", 192);
+    static final int KC = SystemProperty.GEMM_KC.intValue(192);
     /** Rows of op(A) packed at a time (MC x KC floats stay in L2). */
-    static final int MC = Integer.getInteger("mv.gemm.mc", 240);
+    static final int MC = SystemProperty.GEMM_MC.intValue(240);
     /** Largest tile of C per task: TM_MAX rows (several MC blocks sharing one packed B block) x NC_MAX columns. */
-    static final int TM_MAX = Integer.getInteger("mv.gemm.tm", 4 * MC);
-    static final int NC_MAX = roundUp(Integer.getInteger("mv.gemm.nc", 576), NR);
-    /**
-     * Full MR-row panels of op(A) are read in place by the kernel (strided broadcasts) instead of being packed:
-     * the packing pass was memory-bound work of its own, amortised over only N / NR column panels (N = 32 in
-     * attention, 192 in flat_tiny). Same arithmetic in the same order, so the same bits; -Dmv.gemm.directA=false
-     * packs every panel (for A/B measurements).
-     */
-    static final boolean DIRECT_A = Boolean.parseBoolean(System.getProperty("mv.gemm.directA", "true"));
+    static final int TM_MAX = 4 * MC;
+    static final int NC_MAX = roundUp(SystemProperty.GEMM_NC.intValue(576), NR);
     /** Below this many flops the threads cost more than they save. */
     private static final long PARALLEL_FLOPS = 1L << 22;
     /** Split K into chunks when K is at least this and C is small (see {@link #kChunks}). */
@@ -65,7 +60,7 @@ public final class Gemm {
      * Largest C tile of the split-K path, in floats (512 KB): a 192 x 576 weight gradient stays one tile per
      * chunk, so each B block is packed once (96-row tiles packed it twice: 250 -> 305 GFLOP/s measured).
      */
-    private static final int SPLIT_K_TILE_C = Integer.getInteger("mv.gemm.splitTile", 128 * 1024);
+    private static final int SPLIT_K_TILE_C = 128 * 1024;
 
     /** Per-thread packing buffers, reused across calls. */
     private static final class Workspace {
@@ -406,13 +401,13 @@ public final class Gemm {
             for (int ib = 0; ib < mc; ib += MC) {
                 int mb = Math.min(MC, mc - ib);
                 // Panels read in place need no copy: only a last panel of fewer than MR rows is packed (zero-padded).
-                for (int i = DIRECT_A ? mb - mb % MR : 0; i < mb; i += MR) {
+                for (int i = mb - mb % MR; i < mb; i += MR) {
                     packPanel(A, offA + k0 * aK + (i0 + ib + i) * aI, aK, aI, kc, Math.min(MR, mb - i), MR, ap, i * kc);
                 }
                 for (int i = 0; i < mb; i += MR) {
                     int rows = Math.min(MR, mb - i);
                     // The A operand of this panel: read in place (element (k, r) at A[pa + k*ak + r*ar]) or packed.
-                    boolean direct = DIRECT_A && rows == MR;
+                    boolean direct = rows == MR;
                     float[] av = direct ? A : ap;
                     int pa = direct ? offA + k0 * aK + (i0 + ib + i) * aI : i * kc, ak = direct ? aK : MR, ar = direct ? aI : 1;
                     for (int j = 0; j < nc; j += NR) {

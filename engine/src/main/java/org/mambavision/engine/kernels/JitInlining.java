@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import javax.management.ObjectName;
+import org.mambavision.engine.SystemProperty;
 
 /**
  * Tells C2 to inline every engine helper that takes or returns a vector (e.g. {@code VecMath.exp},
@@ -49,7 +50,7 @@ public final class JitInlining {
     public static synchronized void install() {
         if (result != null) return;
         result = new java.util.concurrent.CompletableFuture<>();
-        if (!Boolean.parseBoolean(System.getProperty("mv.jitInlining", "true"))) {
+        if (!SystemProperty.JIT_INLINING.booleanValue(true)) {
             result.complete(false);
             return;
         }

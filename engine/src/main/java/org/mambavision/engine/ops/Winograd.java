@@ -27,14 +27,10 @@ import org.mambavision.engine.kernels.VecMath;
  * m*u + r, so that the inputs a tile position needs across 16 tiles are one contiguous load. Transformed
  * inputs V are stored per point and channel as lines over the tiles of a group of images (image, tile row,
  * tile column), with a vector's slack at the end: a vector that runs past its tile row writes lanes the
- * next row overwrites, so lines are filled in order, one thread per channel. -Dmv.conv.winograd=false
- * sends these convolutions to {@link DirectConv} (for A/B measurements). Maps of 16 or more on each side use
+ * next row overwrites, so lines are filled in order, one thread per channel. Maps of 16 or more on each side use
  * F(4x4), from 10 F(2x2), smaller ones the direct path (see {@link #transformFor}).
  */
 final class Winograd {
-    static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("mv.conv.winograd", "true"));
-    /** 2 or 4 forces that tile size wherever the geometry fits (A/B runs); 0 chooses by map size. */
-    private static final int FORCED_TILE = Integer.getInteger("mv.conv.winogradTile", 0);
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
@@ -61,7 +57,7 @@ final class Winograd {
      * needs 64 tiles or more over the batch (see below).
      */
     static Transform transformFor(ConvGeometry g) {
-        if (!ENABLED || g.kh() != 3 || g.kw() != 3 || g.sh() != 1 || g.sw() != 1 || g.ph() != 1 || g.pw() != 1) return null;
+        if (g.kh() != 3 || g.kw() != 3 || g.sh() != 1 || g.sw() != 1 || g.ph() != 1 || g.pw() != 1) return null;
         Transform f = choose(g);
         // One image's transformed input (or output) takes (m+2)^2 floats per channel and tile: beyond 2^25 floats
         // (a 128 MB buffer per thread, e.g. a 432x432 map of 80 channels with F(4x4)) the direct path keeps memory bounded.
@@ -72,7 +68,6 @@ final class Winograd {
     }
 
     private static Transform choose(ConvGeometry g) {
-        if (FORCED_TILE != 0) return Transform.forTile(FORCED_TILE);
         int side = Math.min(g.hout(), g.wout());
         long tiles4 = (long) g.n() * Math.ceilDiv(g.hout(), 4) * Math.ceilDiv(g.wout(), 4);
         // F(4x4) only when its products have enough columns: at batch 1, 28x28 gives 49 tiles (one 48-column
@@ -91,14 +86,6 @@ final class Winograd {
         static final Transform F4 = new Transform(4, new double[][] {
             {1 / 4.0, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0},
             {1 / 24.0, 1 / 12.0, 1 / 6.0}, {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}});
-
-        static Transform forTile(int m) {
-            return switch (m) {
-                case 2 -> F2;
-                case 4 -> F4;
-                default -> throw new IllegalArgumentException("Winograd: output tile " + m + " (2 or 4)");
-            };
-        }
 
         int alpha() {
             return m + 2;

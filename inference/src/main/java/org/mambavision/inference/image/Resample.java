@@ -15,7 +15,9 @@ public final class Resample {
         /** Triangle filter, support 1. */
         BILINEAR(1.0),
         /** Keys cubic with a = -0.5, support 2 (Pillow's BICUBIC). */
-        BICUBIC(2.0);
+        BICUBIC(2.0),
+        /** The input pixel under each output pixel's centre, no antialiasing (Pillow's NEAREST; see {@link #coeffs}). */
+        NEAREST(0.0);
 
         final double support;
 
@@ -49,6 +51,7 @@ public final class Resample {
     /** Pillow's precompute_coeffs for the box [0, inSize) mapped onto outSize samples. */
     static Coeffs coeffs(int inSize, int outSize, Filter f) {
         double scale = (double) inSize / outSize;
+        if (f == Filter.NEAREST) return nearestCoeffs(inSize, outSize, scale);
         double filterscale = Math.max(scale, 1.0);
         double support = f.support * filterscale;
         int ksize = (int) Math.ceil(support) * 2 + 1;
@@ -74,6 +77,23 @@ public final class Resample {
             len[xx] = xmax;
         }
         return new Coeffs(ksize, start, len, kk);
+    }
+
+    /**
+     * Pillow's nearest-neighbour scaling (ImagingScaleAffine): output x reads input (int) ((x + 0.5) scale), the
+     * position accumulated step by step as Pillow does. One tap of weight 1, so both resize paths copy values exactly.
+     */
+    private static Coeffs nearestCoeffs(int inSize, int outSize, double scale) {
+        int[] start = new int[outSize], len = new int[outSize];
+        double[] kk = new double[outSize];
+        double pos = scale * 0.5;
+        for (int xx = 0; xx < outSize; xx++) {
+            start[xx] = Math.min((int) pos, inSize - 1);
+            len[xx] = 1;
+            kk[xx] = 1;
+            pos += scale;
+        }
+        return new Coeffs(1, start, len, kk);
     }
 
     /**

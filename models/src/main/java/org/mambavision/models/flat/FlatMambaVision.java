@@ -9,6 +9,7 @@ import org.mambavision.engine.ops.Shapes;
 import org.mambavision.models.Features;
 import org.mambavision.models.ClassifierBase;
 import org.mambavision.models.blocks.Block;
+import org.mambavision.models.blocks.DropPathSchedule;
 import org.mambavision.models.nn.Conv2d;
 import org.mambavision.models.nn.LayerNorm;
 import org.mambavision.models.nn.Linear;
@@ -36,10 +37,10 @@ public final class FlatMambaVision extends ClassifierBase {
                 new Conv2d(cfg.inChans(), cfg.embedDim(), cfg.patchSize(), cfg.patchSize(), 0, true, rng));
         ModuleList list = child("blocks", new ModuleList());
         int mamba = cfg.mambaBlocks();
+        float[] dpr = DropPathSchedule.linear(cfg.dropPathRate(), cfg.depth());
         for (int i = 0; i < cfg.depth(); i++) {
-            float dp = cfg.depth() == 1 ? 0f : (float) (cfg.dropPathRate() * (double) i / (cfg.depth() - 1));
             blocks.add(list.add(String.valueOf(i), new Block(cfg.embedDim(), i >= mamba, cfg.heads(), cfg.dState(), cfg.mlpRatio(),
-                    dp, cfg.layerScale(), sd, i, rng)));
+                    dpr[i], cfg.layerScale(), sd, i, rng)));
         }
         norm = child("norm", new LayerNorm(cfg.embedDim(), 1e-5f));
         head = child("head", new Linear(cfg.embedDim(), cfg.numClasses(), true, rng));

@@ -9,6 +9,7 @@ import org.mambavision.engine.ops.Activations;
 import org.mambavision.engine.ops.Reduce;
 import org.mambavision.models.Features;
 import org.mambavision.models.ClassifierBase;
+import org.mambavision.models.blocks.DropPathSchedule;
 import org.mambavision.models.nn.BatchNorm2d;
 import org.mambavision.models.nn.Conv2d;
 import org.mambavision.models.nn.Linear;
@@ -40,7 +41,7 @@ public final class MambaVision extends ClassifierBase {
         stemNorm2 = convDown.add("4", new BatchNorm2d(cfg.dim(), 1e-4f));
         int total = 0;
         for (int d : cfg.depths()) total += d;
-        float[] dpr = linspace(cfg.dropPathRate(), total);
+        float[] dpr = DropPathSchedule.linear(cfg.dropPathRate(), total);
         ModuleList levelList = child("levels", new ModuleList());
         int offset = 0;
         for (int i = 0; i < 4; i++) {
@@ -51,13 +52,6 @@ public final class MambaVision extends ClassifierBase {
         }
         norm = child("norm", new BatchNorm2d(cfg.numFeatures(), 1e-5f));
         head = child("head", new Linear(cfg.numFeatures(), cfg.numClasses(), true, rng));
-    }
-
-    /** torch.linspace(0, rate, n) as float32. */
-    static float[] linspace(float rate, int n) {
-        float[] out = new float[n];
-        for (int i = 0; i < n; i++) out[i] = n == 1 ? 0f : (float) (rate * (double) i / (n - 1));
-        return out;
     }
 
     public MambaVisionConfig config() {

@@ -10,7 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.mambavision.training.track.AtomicWrite;
+import org.mambavision.engine.io.AtomicFiles;
 import org.snakeyaml.engine.v2.api.Dump;
 import org.snakeyaml.engine.v2.api.DumpSettings;
 import org.snakeyaml.engine.v2.api.Load;
@@ -173,7 +173,7 @@ public final class ConfigLoader {
 
     /** Writes {@link #toYaml} to {@code file} atomically. */
     public static void writeYaml(TrainConfig cfg, Path file) throws IOException {
-        AtomicWrite.writeString(file, toYaml(cfg));
+        AtomicFiles.writeString(file, toYaml(cfg));
     }
 
     /**

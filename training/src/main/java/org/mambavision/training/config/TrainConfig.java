@@ -8,9 +8,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.mambavision.models.ModelRegistry;
+import org.mambavision.training.data.Datasets;
+import org.mambavision.inference.image.Resample;
+import org.mambavision.training.optim.LrSchedules;
+import org.mambavision.training.optim.Optimizers;
 
 /**
  * Everything a training run can be configured with. Public fields carry the defaults; {@link #KEY_NAMES} gives
@@ -103,11 +109,11 @@ public final class TrainConfig {
     /** Checkpoint or run directory to resume. */
     public String resume = null;
 
-    public static final List<String> DATASETS =
-            List.of("synthetic", "fake", "fashion-mnist", "cifar10", "cifar100", "imagefolder");
-    public static final List<String> OPTIMIZERS = List.of("adamw", "sgd", "lamb");
-    public static final List<String> SCHEDULERS = List.of("cosine", "step", "constant");
-    public static final List<String> INTERPOLATIONS = List.of("bicubic", "bilinear", "nearest");
+    /** {@code interpolation}: the names of {@link Resample.Filter}, lower case. */
+    private static final List<String> INTERPOLATIONS =
+            Arrays.stream(Resample.Filter.values()).map(f -> f.name().toLowerCase(Locale.ROOT)).toList();
+    /** Keys that shape the flat hybrid only; a hierarchical model's shape is fixed by its variant. */
+    static final List<String> FLAT_MODEL_KEYS = List.of("mamba_ratio", "d_state", "depth", "patch_size");
     /** {@code model_size} is an alias: tiny and small select flat_tiny and flat_small. */
     public static final List<String> MODEL_SIZES = List.of("tiny", "small");
     public static final List<String> FREEZE = List.of("none", "backbone");
@@ -169,6 +175,29 @@ public final class TrainConfig {
         if (dataset.equals("imagefolder") && dataDir == null) {
             throw new ConfigException("config key 'data_dir': dataset 'imagefolder' needs a data_dir", "data_dir");
         }
+        if (nesterov && !optimizer.equals("sgd")) {
+            throw new ConfigException("config key 'nesterov': applies to optimizer sgd only, but optimizer is '" + optimizer + "'", "nesterov");
+        }
+        if (nesterov && momentum == 0) {
+            throw new ConfigException("config key 'nesterov': Nesterov momentum needs momentum > 0, got momentum 0", "nesterov");
+        }
+        boolean flat;
+        try {
+            flat = ModelRegistry.isFlat(model);
+        } catch (IllegalArgumentException unknown) {
+            throw new ConfigException("config key 'model': " + unknown.getMessage(), "model");
+        }
+        if (!flat) {
+            TrainConfig d = defaults();
+            for (String k : FLAT_MODEL_KEYS) {
+                if (!Objects.equals(get(k), d.get(k))) {
+                    String flatModels = String.join(", ", ModelRegistry.names().stream().filter(ModelRegistry::isFlat).toList());
+                    throw new ConfigException("config key '" + k + "': applies to the flat models (" + flatModels + ") only; '"
+                            + model + "' is hierarchical and its shape is fixed by the variant (remove " + k
+                            + (d.get(k) == null ? "" : " or set it to " + d.get(k)) + ")", k);
+                }
+            }
+        }
         return this;
     }
 
@@ -189,7 +218,7 @@ public final class TrainConfig {
             optInt("num_classes", c -> c.numClasses, (c, v) -> c.numClasses = v, atLeast(1)),
             integer("img_size", c -> c.imgSize, (c, v) -> c.imgSize = v, atLeast(1)),
             integer("in_chans", c -> c.inChans, (c, v) -> c.inChans = v, atLeast(1)),
-            choice("dataset", DATASETS, c -> c.dataset, (c, v) -> c.dataset = v),
+            choice("dataset", Datasets.NAMES, c -> c.dataset, (c, v) -> c.dataset = v),
             optStr("data_dir", c -> c.dataDir, (c, v) -> c.dataDir = v),
             integer("dataset_size", c -> c.datasetSize, (c, v) -> c.datasetSize = v, atLeast(1)),
             longInt("max_image_pixels", c -> c.maxImagePixels, (c, v) -> c.maxImagePixels = v, v -> v >= 1 ? null : "must be >= 1"),
@@ -200,12 +229,12 @@ public final class TrainConfig {
             real("lr", c -> c.lr, (c, v) -> c.lr = v, positive()),
             real("min_lr", c -> c.minLr, (c, v) -> c.minLr = v, nonNegative()),
             real("weight_decay", c -> c.weightDecay, (c, v) -> c.weightDecay = v, nonNegative()),
-            choice("optimizer", OPTIMIZERS, c -> c.optimizer, (c, v) -> c.optimizer = v),
+            choice("optimizer", Optimizers.NAMES, c -> c.optimizer, (c, v) -> c.optimizer = v),
             real("momentum", c -> c.momentum, (c, v) -> c.momentum = v, halfOpen(0, 1)),
             bool("nesterov", c -> c.nesterov, (c, v) -> c.nesterov = v),
             betas(),
             real("eps", c -> c.eps, (c, v) -> c.eps = v, positive()),
-            choice("scheduler", SCHEDULERS, c -> c.scheduler, (c, v) -> c.scheduler = v),
+            choice("scheduler", LrSchedules.NAMES, c -> c.scheduler, (c, v) -> c.scheduler = v),
             integer("warmup_epochs", c -> c.warmupEpochs, (c, v) -> c.warmupEpochs = v, atLeast(0)),
             real("warmup_lr", c -> c.warmupLr, (c, v) -> c.warmupLr = v, nonNegative()),
             integer("step_size", c -> c.stepSize, (c, v) -> c.stepSize = v, atLeast(1)),

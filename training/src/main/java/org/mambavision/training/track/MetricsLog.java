@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.mambavision.engine.io.AtomicFiles;
+import org.mambavision.engine.io.Json;
 
 /**
  * Per-epoch metrics of a run, kept as {@code metrics.jsonl} (one JSON object per line) and {@code metrics.csv}
@@ -105,8 +107,8 @@ public final class MetricsLog {
             Json.write(jsonl, row);
             jsonl.append('\n');
         }
-        AtomicWrite.writeString(runDir.resolve(JSONL), jsonl.toString());
-        AtomicWrite.writeString(runDir.resolve(CSV), toCsv(rows));
+        AtomicFiles.writeString(runDir.resolve(JSONL), jsonl.toString());
+        AtomicFiles.writeString(runDir.resolve(CSV), toCsv(rows));
     }
 
     static String toCsv(List<Map<String, Object>> rows) {
@@ -156,7 +158,7 @@ public final class MetricsLog {
             Object v;
             try {
                 v = Json.parse(line);
-            } catch (IllegalArgumentException e) {
+            } catch (Json.ParseException e) {
                 throw new IOException(file + " line " + (i + 1) + ": " + e.getMessage());
             }
             if (!(v instanceof Map<?, ?>)) throw new IOException(file + " line " + (i + 1) + ": not a JSON object");

@@ -18,6 +18,7 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
+import org.mambavision.engine.io.AtomicFiles;
 
 /**
  * PNG figures of a run, drawn headless: training curves (XChart), a grid of sample images, a confusion matrix
@@ -68,7 +69,7 @@ public final class Plots {
         if (lrRange != null && lrRange[0] > 0 && lrRange[1] / lrRange[0] > 20) lr.getStyler().setYAxisLogarithmic(true);
 
         List<XYChart> charts = List.of(loss, acc, lr);
-        AtomicWrite.write(png, out -> BitmapEncoder.saveBitmap(charts, 1, 3, out, BitmapEncoder.BitmapFormat.PNG));
+        AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(charts, 1, 3, out, BitmapEncoder.BitmapFormat.PNG));
     }
 
     private static XYChart curveChart(String title, String yTitle) {
@@ -384,7 +385,7 @@ public final class Plots {
     }
 
     private static void writePng(BufferedImage img, Path png) throws IOException {
-        AtomicWrite.write(png, out -> {
+        AtomicFiles.write(png, out -> {
             if (!ImageIO.write(img, "png", out)) throw new IOException("no PNG encoder available");
         });
     }

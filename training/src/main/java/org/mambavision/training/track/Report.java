@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.mambavision.engine.io.AtomicFiles;
 
 /**
  * {@code report.html} in a run directory: the run summary as a key/value table, the figures, and the
@@ -102,7 +103,7 @@ public final class Report {
         }
         h.append("</body>\n</html>\n");
         Path file = dir.resolve(FILE);
-        AtomicWrite.writeString(file, h.toString());
+        AtomicFiles.writeString(file, h.toString());
         return file;
     }
 

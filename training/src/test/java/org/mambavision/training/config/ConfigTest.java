@@ -161,6 +161,8 @@ class ConfigTest {
                 error(() -> TrainConfig.defaults().apply("scheduler=linear")));
         assertEquals("config key 'model_size': 'huge' is not one of tiny, small",
                 error(() -> TrainConfig.defaults().apply("model_size=huge")));
+        assertEquals("config key 'interpolation': 'lanczos' is not one of bilinear, bicubic, nearest",
+                error(() -> TrainConfig.defaults().apply("interpolation=lanczos")));
         Path f = yaml("epochs: 3\n\noptimizer: adam\n");
         assertEquals("config key 'optimizer': 'adam' is not one of adamw, sgd, lamb (" + f + ", line 3)",
                 error(() -> ConfigLoader.load(f)));
@@ -240,6 +242,16 @@ class ConfigTest {
         assertEquals("config key 'min_lr': 0.001 is larger than lr 1.0E-4 (" + f + ", line 2)", error(() -> ConfigLoader.load(f)));
         assertEquals("config key 'data_dir': dataset 'imagefolder' needs a data_dir",
                 error(() -> ConfigLoader.load(null, List.of("dataset=imagefolder"))));
+        assertEquals("config key 'nesterov': applies to optimizer sgd only, but optimizer is 'adamw'",
+                error(() -> ConfigLoader.load(null, List.of("nesterov=true"))));
+        assertEquals("config key 'nesterov': Nesterov momentum needs momentum > 0, got momentum 0",
+                error(() -> ConfigLoader.load(null, List.of("optimizer=sgd", "nesterov=true", "momentum=0"))));
+        assertTrue(error(() -> ConfigLoader.load(null, List.of("model=mambavision_x"))).startsWith("config key 'model': unknown model 'mambavision_x'"));
+        Path h = yaml("model: mambavision_mini\nd_state: 8\n");
+        assertEquals("config key 'd_state': applies to the flat models (flat_tiny, flat_small) only; 'mambavision_mini' is hierarchical "
+                + "and its shape is fixed by the variant (remove d_state or set it to 16) (" + h + ", line 2)", error(() -> ConfigLoader.load(h)));
+        // flat-model keys at their defaults are fine for a hierarchical model (a saved config lists every key)
+        assertEquals("mambavision_mini", ConfigLoader.load(null, List.of("model=mambavision_mini", "d_state=16", "mamba_ratio=0.5")).model);
         // order of --set doesn't matter: validation runs after all of them
         TrainConfig ok = ConfigLoader.load(null, List.of("lr=1e-6", "min_lr=1e-7"));
         assertEquals(1e-7, ok.minLr);

@@ -160,6 +160,36 @@ class TransformsTest {
         assertClose(F_9x9_to_4x4_BILINEAR, Resample.resizeFloat(f32(9, 9), 1, 9, 9, 4, 4, Resample.Filter.BILINEAR), 1e-6);
     }
 
+    /**
+     * Pillow's NEAREST (ImagingScaleAffine): output x reads input (int) ((x + 0.5) * in / out), the position summed step
+     * by step; values are copied, not blended. Expected indices worked out by hand from that formula.
+     */
+    @Test
+    void nearestCopiesThePixelUnderEachCentre() {
+        // one row whose value is its column index: the output lists the columns read
+        assertArrayEquals(new int[] {1, 3}, unsigned(Resample.resizeU8(new byte[] {0, 1, 2, 3}, 1, 1, 4, 1, 2, Resample.Filter.NEAREST)));
+        assertArrayEquals(new int[] {0, 2}, unsigned(Resample.resizeU8(new byte[] {0, 1, 2}, 1, 1, 3, 1, 2, Resample.Filter.NEAREST)));
+        assertArrayEquals(new int[] {0, 0, 1, 1}, unsigned(Resample.resizeU8(new byte[] {0, 1}, 1, 1, 2, 1, 4, Resample.Filter.NEAREST)));
+        assertArrayEquals(new int[] {0, 0, 1, 2, 2, 3, 4, 4}, unsigned(Resample.resizeU8(new byte[] {0, 1, 2, 3, 4}, 1, 1, 5, 1, 8,
+                Resample.Filter.NEAREST)));
+        // columns then rows, every channel, values exact on both paths
+        float[] src = randomPixels(2 * 7 * 9, 3);
+        float[] out = Resample.resizeFloat(src, 2, 7, 9, 3, 4, Resample.Filter.NEAREST);
+        byte[] src8 = new byte[src.length];
+        for (int i = 0; i < src.length; i++) src8[i] = (byte) (int) (src[i] * 255);
+        byte[] out8 = Resample.resizeU8(src8, 2, 7, 9, 3, 4, Resample.Filter.NEAREST);
+        int[] rows = {1, 3, 5}, cols = {1, 3, 5, 7}; // (int) ((i + 0.5) * 7 / 3) and (int) ((j + 0.5) * 9 / 4)
+        for (int c = 0; c < 2; c++) {
+            for (int i = 0; i < 3; i++) {
+                for (int j = 0; j < 4; j++) {
+                    int o = (c * 3 + i) * 4 + j, in = (c * 7 + rows[i]) * 9 + cols[j];
+                    assertEquals(src[in], out[o], "float (" + c + ", " + i + ", " + j + ")");
+                    assertEquals(src8[in], out8[o], "u8 (" + c + ", " + i + ", " + j + ")");
+                }
+            }
+        }
+    }
+
     static void assertClose(double[] expected, float[] actual, double tol) {
         assertEquals(expected.length, actual.length, "length");
         for (int i = 0; i < expected.length; i++) assertEquals(expected[i], actual[i], tol, "element " + i);

@@ -77,7 +77,7 @@ class LayerDecayTest {
     /** Each optimizer moves every parameter by its own learning rate: lr times its layer's scale. */
     @Test
     void optimizersStepWithPerParameterLearningRates() {
-        for (String opt : new String[] {"sgd", "momentum", "adamw", "lamb"}) {
+        for (String opt : new String[] {"sgd", "sgd-nesterov", "adamw", "lamb"}) {
             Map<String, Tensor> named = new LinkedHashMap<>();
             named.put("patch_embed.proj.weight", param(1, 2, 3, 4));
             named.put("blocks.0.mlp.fc1.weight", param(1, 2, 3, 4));
@@ -88,7 +88,7 @@ class LayerDecayTest {
             assertEquals(0.25, g.lrScale("blocks.0.mlp.fc1.weight"));
             assertEquals(0.5, g.lrScale("blocks.1.mlp.fc1.weight"));
             assertEquals(1.0, g.lrScale("head.weight"));
-            Optimizer o = Optimizers.create(opt, g, 0, 0.9, 0.999, 1e-8, 0.9);
+            Optimizer o = Optimizers.create(opt.replace("-nesterov", ""), g, 0, 0.9, 0.999, 1e-8, 0.9, opt.endsWith("-nesterov"));
             for (Tensor t : named.values()) t.grad = new float[] {0.5f, -0.25f, 1f, 2f};
             o.step(0.1f);
             double headDelta = delta(named.get("head.weight"));

@@ -345,7 +345,7 @@ class OptimizersTest {
         assertThrows(IllegalArgumentException.class, () -> adam.loadState(Map.of("velocity.head.bias", new float[1]), 1));
         assertThrows(IllegalArgumentException.class, () -> adam.step(Float.NaN));
         assertThrows(IllegalArgumentException.class, () -> new Sgd(ParamGroups.of(p), 0.9, 0.1, 0, true));
-        assertThrows(IllegalArgumentException.class, () -> Optimizers.create("adam", ParamGroups.of(p), 0, 0.9, 0.999, 1e-8, 0.9));
+        assertThrows(IllegalArgumentException.class, () -> Optimizers.create("adam", ParamGroups.of(p), 0, 0.9, 0.999, 1e-8, 0.9, false));
 
         adam.zeroGrad();
         p.values().forEach(t -> assertEquals(null, t.grad));
@@ -379,11 +379,27 @@ class OptimizersTest {
     void factoryNames() {
         Map<String, Tensor> p = params(8);
         ParamGroups g = ParamGroups.of(p);
-        assertTrue(Optimizers.create("AdamW", g, 0.05, 0.9, 0.999, 1e-8, 0) instanceof AdamW);
-        assertTrue(Optimizers.create("lamb", g, 0.05, 0.9, 0.999, 1e-8, 0) instanceof Lamb);
-        assertTrue(Optimizers.create("sgd", g, 0.05, 0.9, 0.999, 1e-8, 0.9) instanceof Sgd);
+        assertTrue(Optimizers.create("AdamW", g, 0.05, 0.9, 0.999, 1e-8, 0, false) instanceof AdamW);
+        assertTrue(Optimizers.create("lamb", g, 0.05, 0.9, 0.999, 1e-8, 0, false) instanceof Lamb);
+        assertTrue(Optimizers.create("sgd", g, 0.05, 0.9, 0.999, 1e-8, 0.9, false) instanceof Sgd);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Optimizers.create("rmsprop", g, 0.05, 0.9, 0.999, 1e-8, 0.9));
-        assertTrue(e.getMessage().contains("adamw, lamb, sgd, nesterov, momentum"), e.getMessage());
+                () -> Optimizers.create("rmsprop", g, 0.05, 0.9, 0.999, 1e-8, 0.9, false));
+        for (String n : Optimizers.NAMES) assertTrue(e.getMessage().contains(n), e.getMessage());
+    }
+
+    @Test
+    void factoryPassesNesterovToSgd() {
+        for (boolean nesterov : new boolean[] {false, true}) {
+            Map<String, Tensor> p = params(9);
+            Map<String, Ref> ref = refOf(p);
+            Optimizer opt = Optimizers.create("sgd", ParamGroups.of(p), 1e-2, 0.9, 0.999, 1e-8, 0.9, nesterov);
+            for (int s = 0; s < 3; s++) {
+                setGrads(p, s, 1.0);
+                copyGrads(p, ref);
+                opt.step(LRS[s]);
+                refSgd(ref, LRS[s], 0.9, 0, 1e-2, nesterov);
+            }
+            assertClose(ref, p, 1e-5, "Optimizers.create(sgd, nesterov=" + nesterov + ")");
+        }
     }
 }

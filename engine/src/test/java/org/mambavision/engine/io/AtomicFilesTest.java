@@ -1,17 +1,16 @@
-package org.mambavision.training.track;
+package org.mambavision.engine.io;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class AtomicWriteTest {
+class AtomicFilesTest {
     @TempDir
     Path tmp;
 
@@ -24,8 +23,8 @@ class AtomicWriteTest {
     @Test
     void replacesContentAndLeavesNoTemporaryFile() throws IOException {
         Path f = tmp.resolve("a.txt");
-        AtomicWrite.writeString(f, "first");
-        AtomicWrite.writeString(f, "second");
+        AtomicFiles.writeString(f, "first");
+        AtomicFiles.writeString(f, "second");
         assertEquals("second", Files.readString(f));
         assertEquals(List.of("a.txt"), names());
     }
@@ -33,15 +32,15 @@ class AtomicWriteTest {
     @Test
     void createsMissingParentDirectories() throws IOException {
         Path f = tmp.resolve("x/y/z.bin");
-        AtomicWrite.write(f, new byte[] {1, 2, 3});
+        AtomicFiles.write(f, new byte[] {1, 2, 3});
         assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(f));
     }
 
     @Test
     void failureMidWriteKeepsOldContentAndCleansUp() throws IOException {
         Path f = tmp.resolve("a.txt");
-        AtomicWrite.writeString(f, "old");
-        IOException e = assertThrows(IOException.class, () -> AtomicWrite.write(f, out -> {
+        AtomicFiles.writeString(f, "old");
+        IOException e = assertThrows(IOException.class, () -> AtomicFiles.write(f, out -> {
             out.write("partial new content".getBytes());
             throw new IOException("disk full");
         }));
@@ -51,18 +50,13 @@ class AtomicWriteTest {
     }
 
     @Test
-    void guardTurnsFailuresIntoWarnings() throws IOException {
-        Path regularFile = Files.writeString(tmp.resolve("file"), "x");
-        List<String> warnings = new ArrayList<>();
-        assertFalse(Guard.run(warnings::add, "writing report",
-                () -> AtomicWrite.writeString(regularFile.resolve("report.html"), "x")));
-        assertTrue(Guard.run(warnings::add, "nothing", () -> {}));
-        assertFalse(Guard.run(m -> { throw new IllegalStateException("broken sink"); }, "x",
-                () -> { throw new RuntimeException("boom"); }));
-        assertEquals(1, warnings.size());
-        assertTrue(warnings.get(0).startsWith("writing report failed: "), warnings.get(0));
-        assertThrows(OutOfMemoryError.class, () -> Guard.run(warnings::add, "x", () -> {
-            throw new OutOfMemoryError("fatal stays fatal");
-        }));
+    void replacedFileHasTheUsualPermissions() throws IOException {
+        // a plain new file gets the umask's permissions; the atomically written one must get the same (not 0600)
+        Path plain = Files.writeString(tmp.resolve("plain.txt"), "x");
+        Path f = tmp.resolve("report.html");
+        AtomicFiles.writeString(f, "<html>");
+        if (Files.getFileAttributeView(f, java.nio.file.attribute.PosixFileAttributeView.class) != null) {
+            assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(f));
+        }
     }
 }

@@ -1,4 +1,4 @@
-package org.mambavision.training.optim;
+package org.mambavision.models.blocks;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package org.mambavision.training.optim;
+package org.mambavision.models.blocks;
 
 /** Stochastic-depth rates per block, as in the official code: torch.linspace(0, drop_path_rate, sum(depths)). */
 public final class DropPathSchedule {
