@@ -1,7 +1,6 @@
 package org.mambavision.models;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,8 +40,7 @@ public final class Weights {
 
     /** Reads a weight file (safetensors or torch zip) and loads it; strict mode throws on any difference. */
     public static LoadReport load(VisionModel model, Path file, boolean strict) throws IOException {
-        if (!Files.isRegularFile(file)) throw new java.io.FileNotFoundException(file + ": no such file");
-        Map<String, Tensor> sd = WeightFiles.load(file);
+        Map<String, Tensor> sd = WeightFiles.load(file); // says what the file is if it is missing, a directory or text
         try {
             return load(model, sd, strict);
         } catch (IllegalArgumentException e) {

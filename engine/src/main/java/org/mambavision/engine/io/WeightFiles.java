@@ -41,13 +41,7 @@ public final class WeightFiles {
      * Returns true for a torch zip checkpoint, false for (what starts like) safetensors.
      */
     public static boolean check(Path file) throws IOException {
-        if (Files.isDirectory(file)) {
-            List<String> inside = new java.util.ArrayList<>();
-            for (String name : List.of("best.safetensors", "last.safetensors")) if (Files.isRegularFile(file.resolve(name))) inside.add(name);
-            throw new CheckpointFormatException(file, "is a directory, not " + EXPECTED
-                    + (inside.isEmpty() ? "" : "; it holds " + String.join(" and ", inside) + ": pass one of them, e.g. "
-                    + file.resolve(inside.get(0))));
-        }
+        requireNotDirectory(file, EXPECTED);
         FileProbe.requireFile(file, EXPECTED);
         String text = FileProbe.textStart(file);
         if (text != null) throw new CheckpointFormatException(file, "is a text file (it starts " + text + "), not " + EXPECTED);
@@ -69,6 +63,18 @@ public final class WeightFiles {
             }
         }
         return false;
+    }
+
+    /**
+     * Throws {@code "<file>: is a directory, not <expected>"} for a directory, naming the checkpoints in it when it is
+     * a training run's directory (best.safetensors, last.safetensors).
+     */
+    static void requireNotDirectory(Path file, String expected) throws IOException {
+        if (!Files.isDirectory(file)) return;
+        List<String> inside = new java.util.ArrayList<>();
+        for (String name : List.of("best.safetensors", "last.safetensors")) if (Files.isRegularFile(file.resolve(name))) inside.add(name);
+        throw new CheckpointFormatException(file, "is a directory, not " + expected
+                + (inside.isEmpty() ? "" : "; it holds " + String.join(" and ", inside) + ": pass one of them, e.g. " + file.resolve(inside.get(0))));
     }
 
     /**

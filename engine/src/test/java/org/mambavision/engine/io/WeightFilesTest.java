@@ -36,6 +36,8 @@ class WeightFilesTest {
         String m = message(tmp);
         assertTrue(m.contains("is a directory") && m.contains("best.safetensors and last.safetensors")
                 && m.contains(tmp.resolve("best.safetensors").toString()), m);
+        IOException direct = assertThrows(IOException.class, () -> Safetensors.open(tmp));
+        assertTrue(direct.getMessage().contains("is a directory, not a safetensors file; it holds best.safetensors"), direct.getMessage());
     }
 
     @Test
