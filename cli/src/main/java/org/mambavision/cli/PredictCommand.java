@@ -55,12 +55,12 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object per image on stdout (as in a .jsonl --output).")
     boolean json;
 
-    @Option(names = "--output", paramLabel = "FILE", description = "Write the results to FILE.csv (path, label, index, "
-            + "probability, then ranks 2..top, error) or FILE.jsonl (one JSON object per image) instead of stdout.")
+    @Option(names = "--output", paramLabel = "FILE", description = "Write the results to FILE instead of stdout: a name "
+            + "ending in .csv gives columns path, label, index, probability, ranks 2..top, error; .jsonl one JSON object per image.")
     Path output;
 
-    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files (JPEG, PNG, BMP), folders (searched "
-            + "recursively for *.jpg, *.jpeg, *.png, *.bmp, in sorted order) or quoted globs such as 'imgs/*.jpg' or 'data/**.png'.")
+    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files (JPEG, PNG, BMP), folders (every "
+            + "jpg, jpeg, png and bmp file below, sorted) or quoted globs: 'imgs/*.jpg' for one folder, 'data/**.png' for all below it.")
     List<String> images;
 
     @Spec
