@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.mambavision.engine.io.AtomicFiles;
 import org.mambavision.engine.io.FileProbe;
 import org.mambavision.engine.io.Safetensors;
 import org.mambavision.engine.io.WeightFiles;
@@ -24,7 +25,6 @@ import org.mambavision.training.Predictor;
 import org.mambavision.training.checkpoint.ModelSpec;
 import org.mambavision.training.checkpoint.TrainCheckpoint;
 import org.mambavision.training.data.Images;
-import org.mambavision.training.track.AtomicWrite;
 import org.mambavision.training.track.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -98,7 +98,8 @@ public final class PredictCommand implements Callable<Integer> {
             rows.add(row);
         }
         if (output != null) {
-            AtomicWrite.writeString(output, format == Format.CSV ? csv(rows) : jsonl(rows));
+            byte[] text = (format == Format.CSV ? csv(rows) : jsonl(rows)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            AtomicFiles.write(output, out -> out.write(text)); // temp file, fsync, rename
             System.out.println("wrote " + rows.size() + " rows to " + output + (failed > 0 ? " (" + failed + " with an error)" : ""));
         }
         if (failed > 0 && files.size() > 1) {
