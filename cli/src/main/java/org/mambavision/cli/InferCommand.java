@@ -32,6 +32,7 @@ public final class InferCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        org.mambavision.engine.io.WeightFiles.check(weights); // a directory or text file named as such, before loading
         VisionModel m = org.mambavision.inference.Predictor.load(model, weights).model();
         Tensor x;
         try (Safetensors in = Safetensors.open(input)) {

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./mambavision}. */
 @Command(name = "mambavision", mixinStandardHelpOptions = true, version = "mambavision 0.1.0",
         description = "Build, train, evaluate and serve MambaVision backbones on the JVM.",
-        subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, InferCommand.class, SummaryCommand.class,
+        subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, InferCommand.class, SummaryCommand.class, ModelsCommand.class,
                 PlotCommand.class, BenchCommand.class, ConvertCommand.class})
 public final class Main implements Callable<Integer> {
     public static void main(String[] args) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
+import org.mambavision.engine.io.WeightFiles;
 import org.mambavision.engine.ops.Softmax;
 import org.mambavision.inference.image.Image;
 import org.mambavision.inference.image.Images;
@@ -59,13 +60,12 @@ public final class Predictor {
      * when given must name the checkpoint's model).
      */
     public static Predictor load(String modelName, Path weights) throws IOException {
-        if (Files.isDirectory(weights)) throw new IOException(weights + ": is a directory, not a weights file");
-        if (!Files.isRegularFile(weights)) throw new FileNotFoundException(weights + ": no such file");
+        WeightFiles.check(weights); // missing, a directory, a text file: said as such
         if (ModelCheckpoint.isCheckpoint(weights)) {
             ModelCheckpoint.Loaded c = ModelCheckpoint.load(weights, false);
             if (modelName != null && !ModelRegistry.canonical(modelName).equals(ModelRegistry.canonical(c.spec().model()))) {
-                throw new IllegalArgumentException(weights + " holds a " + c.spec().model() + " model, not " + modelName
-                        + " (leave out --model for our own checkpoints)");
+                throw new IllegalArgumentException("--model " + modelName + " contradicts " + weights + ", a training checkpoint of "
+                        + c.spec().model() + "; leave --model out (the checkpoint says its model) or pass --model " + c.spec().model());
             }
             EvalPreprocessing pre = c.preprocessing() != null ? c.preprocessing() : fallbackFor(c.spec());
             return new Predictor(c.model(), c.classNames(), pre, Images.DEFAULT_MAX_PIXELS);

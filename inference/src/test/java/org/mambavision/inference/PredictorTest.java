@@ -72,7 +72,7 @@ public class PredictorTest {
         IllegalArgumentException noModel = assertThrows(IllegalArgumentException.class, () -> Predictor.load(null, w));
         assertTrue(noModel.getMessage().contains("--model is required"), noModel.getMessage());
         java.io.IOException d = assertThrows(java.io.IOException.class, () -> Predictor.load("mambavision_mini", dir));
-        assertEquals(dir + ": is a directory, not a weights file", d.getMessage());
+        assertTrue(d.getMessage().startsWith(dir + ": is a directory, not a weights file"), d.getMessage());
     }
 
     @Test

@@ -15,6 +15,8 @@ public final class ModelRegistry {
     private static final Map<String, MambaVisionConfig> HIERARCHICAL = new LinkedHashMap<>();
     private static final Map<String, FlatConfig> FLAT = new LinkedHashMap<>();
     private static final Map<String, String> ALIASES = new LinkedHashMap<>();
+    /** Aliases as officially spelled (mamba_vision_T), by their lower-case key in ALIASES. */
+    private static final Map<String, String> ALIAS_SPELLING = new LinkedHashMap<>();
 
     static {
         int[] h1 = {2, 4, 8, 16}, h2 = {4, 8, 16, 32}, w = {8, 8, 14, 7};
@@ -38,7 +40,10 @@ public final class ModelRegistry {
     private static void hier(String name, int dim, int inDim, int[] depths, int[] heads, int[] windows, float dpr, Float ls,
                              int img, float crop, String... aliases) {
         HIERARCHICAL.put(name, new MambaVisionConfig(name, dim, inDim, depths, heads, windows, 4f, dpr, ls, 3, 1000, img, crop));
-        for (String a : aliases) ALIASES.put(a.toLowerCase(Locale.ROOT), name);
+        for (String a : aliases) {
+            ALIASES.put(a.toLowerCase(Locale.ROOT), name);
+            ALIAS_SPELLING.put(a.toLowerCase(Locale.ROOT), a);
+        }
     }
 
     private ModelRegistry() {}
@@ -62,6 +67,22 @@ public final class ModelRegistry {
         String n = name.toLowerCase(Locale.ROOT);
         n = ALIASES.getOrDefault(n, n);
         return HIERARCHICAL.containsKey(n) || FLAT.containsKey(n);
+    }
+
+    /** The aliases of a model as officially spelled, in registration order; empty if it has none. */
+    public static List<String> aliases(String name) {
+        String n = canonical(name);
+        List<String> out = new ArrayList<>();
+        ALIASES.forEach((alias, target) -> {
+            if (target.equals(n)) out.add(ALIAS_SPELLING.getOrDefault(alias, alias));
+        });
+        return out;
+    }
+
+    /** The input size a model is built and evaluated at by default. */
+    public static int defaultImgSize(String name) {
+        String n = canonical(name);
+        return HIERARCHICAL.containsKey(n) ? HIERARCHICAL.get(n).imgSize() : FLAT.get(n).imgSize();
     }
 
     public static boolean isFlat(String name) {

@@ -1,7 +1,6 @@
 package org.mambavision.models;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -102,9 +101,8 @@ public final class Weights {
         }
     }
 
-    /** The tensors of a weight file (safetensors or torch zip), wrapper prefixes stripped. */
+    /** The tensors of a weight file (safetensors or torch zip), wrapper prefixes stripped; a missing file, a directory or a text file is said to be one. */
     public static Map<String, Tensor> read(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) throw new java.io.FileNotFoundException(file + ": no such file");
         return WeightFiles.load(file);
     }
 

@@ -148,7 +148,8 @@ final class RunTracker implements AutoCloseable {
             tb.flush();
         }
         if (cfg.visualize) {
-            Guard.run(warn, "training curves", () -> Plots.trainingCurves(metrics.rows(), runDir.resolve("curves.png")));
+            Guard.run(warn, "training curves", () -> Plots.trainingCurves(metrics.rows(), runDir.resolve("curves.png"),
+                    Plots.trainLossNote(cfg.labelSmoothing, cfg.mixup, cfg.cutmix)));
             if (ev != null) Guard.run(warn, "confusion matrix", () -> Plots.confusionMatrix(ev.confusion(), classNames, runDir.resolve("confusion.png")));
         }
         writeReport(null);

@@ -61,6 +61,10 @@ public final class Safetensors implements AutoCloseable {
 
     /** Maps and validates {@code file}. Every problem with its content is a {@link CheckpointFormatException}. */
     public static Safetensors open(Path file) throws IOException {
+        WeightFiles.requireNotDirectory(file, "a safetensors file");
+        FileProbe.requireFile(file, "a safetensors file");
+        String text = FileProbe.textStart(file);
+        if (text != null) throw new CheckpointFormatException(file, "is a text file (it starts " + text + "), not a safetensors file");
         Arena arena = Arena.ofShared();
         try {
             MemorySegment seg;

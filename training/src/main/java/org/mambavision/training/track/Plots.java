@@ -45,43 +45,152 @@ public final class Plots {
 
     // ------------------------------------------------------------------ training curves
 
+    /** Height of the line under the panels that says what the training loss includes. */
+    public static final int NOTE_HEIGHT = 24;
+
+    /** Most labelled ticks on an axis: more labels of a 520-pixel panel run into each other. */
+    static final int MAX_TICK_LABELS = 10;
+
     /**
      * Loss (train/val), accuracy in % (train top-1, val top-1, val top-5) and learning rate against epoch,
      * as three panels in one PNG of {@code 3*CURVE_PANEL_WIDTH x CURVE_PANEL_HEIGHT}. Rows are metric maps as
      * written by {@link MetricsLog}; missing or null values leave gaps (series with no values are left out).
      */
     public static void trainingCurves(List<Map<String, Object>> metrics, Path png) throws IOException {
-        XYChart loss = curveChart("Loss", "loss");
+        trainingCurves(metrics, png, null);
+    }
+
+    /**
+     * As {@link #trainingCurves(List, Path)}, with {@code note} (if not null or blank) written under the panels,
+     * {@link #NOTE_HEIGHT} pixels taller; see {@link #trainLossNote}.
+     */
+    public static void trainingCurves(List<Map<String, Object>> metrics, Path png, String note) throws IOException {
+        double[] epochs = epochRange(metrics);
+        XYChart loss = curveChart("Loss", "loss", epochs);
         addSeries(loss, metrics, "train", MetricsLog.TRAIN_LOSS, 1);
         addSeries(loss, metrics, "val", MetricsLog.VAL_LOSS, 1);
 
-        XYChart acc = curveChart("Accuracy", "accuracy (%)");
-        acc.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE); // curves rise: keep the top-right free
+        XYChart acc = curveChart("Accuracy", "accuracy (%)", epochs);
         addSeries(acc, metrics, "train top-1", MetricsLog.TRAIN_TOP1, 100);
         addSeries(acc, metrics, "val top-1", MetricsLog.VAL_TOP1, 100);
         addSeries(acc, metrics, "val top-5", MetricsLog.VAL_TOP5, 100);
+        double[] accRange = range(acc);
+        // Percentages read as such: whole numbers unless the curves span less than a few points.
+        acc.getStyler().setYAxisDecimalPattern(accRange != null && accRange[1] - accRange[0] < 5 ? "0.##" : "0");
 
-        XYChart lr = curveChart("Learning rate", "lr");
-        lr.getStyler().setLegendVisible(false);
-        lr.getStyler().setYAxisDecimalPattern("0.0E0");
-        double[] lrRange = addSeries(lr, metrics, "lr", MetricsLog.LR, 1);
+        XYChart lr = curveChart("Learning rate", "lr", epochs);
+        // its legend too, though one series, so that the three plot areas line up
+        double[] lrRange = addSeries(lr, metrics, "learning rate per epoch", MetricsLog.LR, 1);
         // A log axis shows warmup and cosine decay over decades; only possible for positive values.
-        if (lrRange != null && lrRange[0] > 0 && lrRange[1] / lrRange[0] > 20) lr.getStyler().setYAxisLogarithmic(true);
+        boolean log = lrRange != null && lrRange[0] > 0 && lrRange[1] / lrRange[0] > 20;
+        lr.getStyler().setYAxisLogarithmic(log);
+        // XChart places log-axis ticks only with a decimal pattern (a formatting function gets linear ticks
+        // on log-scaled data): decades as 1E-3 there, every tick as 2.5e-4 on a linear axis.
+        if (log) lr.getStyler().setYAxisDecimalPattern("0E0");
+        else lr.getStyler().setyAxisTickLabelsFormattingFunction(Plots::scientific);
 
         List<XYChart> charts = List.of(loss, acc, lr);
-        AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(charts, 1, 3, out, BitmapEncoder.BitmapFormat.PNG));
+        boolean withNote = note != null && !note.isBlank();
+        BufferedImage img = new BufferedImage(3 * CURVE_PANEL_WIDTH, CURVE_PANEL_HEIGHT + (withNote ? NOTE_HEIGHT : 0),
+                BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = canvas(img);
+        for (int i = 0; i < charts.size(); i++) g.drawImage(BitmapEncoder.getBufferedImage(charts.get(i)), i * CURVE_PANEL_WIDTH, 0, null);
+        if (withNote) {
+            g.setFont(TEXT);
+            g.setColor(Color.DARK_GRAY);
+            FontMetrics fm = g.getFontMetrics();
+            g.drawString(fit(note, fm, img.getWidth() - 20), 10, CURVE_PANEL_HEIGHT + (NOTE_HEIGHT + fm.getAscent()) / 2 - 2);
+        }
+        g.dispose();
+        writePng(img, png);
     }
 
-    private static XYChart curveChart(String title, String yTitle) {
+    /**
+     * What makes the training loss differ from a plain cross-entropy (and sit above the validation loss):
+     * label smoothing and mixed (mixup/cutmix) targets. Null when there is neither.
+     */
+    public static String trainLossNote(double labelSmoothing, double mixup, double cutmix) {
+        List<String> parts = new ArrayList<>();
+        if (labelSmoothing > 0) parts.add(String.format(Locale.ROOT, "label smoothing %s", trim(labelSmoothing)));
+        if (mixup > 0) parts.add(String.format(Locale.ROOT, "mixup alpha %s", trim(mixup)));
+        if (cutmix > 0) parts.add(String.format(Locale.ROOT, "cutmix alpha %s", trim(cutmix)));
+        if (parts.isEmpty()) return null;
+        return "Training loss includes " + String.join(" and ", parts)
+                + " (soft targets), so it is higher than a plain cross-entropy; validation loss is plain cross-entropy.";
+    }
+
+    private static String trim(double v) {
+        return new java.math.BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
+    }
+
+    /** 0.001 -> "1e-3", 0.00095 -> "9.5e-4", 0 -> "0": short enough for a tick label, exact to two digits. */
+    static String scientific(double v) {
+        if (v == 0 || !Double.isFinite(v)) return v == 0 ? "0" : Double.toString(v);
+        int exp = (int) Math.floor(Math.log10(Math.abs(v)));
+        double mantissa = v / Math.pow(10, exp);
+        if (Math.abs(mantissa) >= 9.995) { // rounds up to the next decade
+            mantissa /= 10;
+            exp++;
+        }
+        String m = String.format(Locale.ROOT, "%.2f", mantissa).replaceAll("0+$", "").replaceAll("\\.$", "");
+        return m + "e" + exp;
+    }
+
+    /** [first, last] epoch of the rows (1-based row numbers where a row has no epoch), or null without rows. */
+    private static double[] epochRange(List<Map<String, Object>> rows) {
+        double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < rows.size(); i++) {
+            double x = MetricsLog.number(rows.get(i), MetricsLog.EPOCH);
+            if (Double.isNaN(x)) x = i + 1;
+            min = Math.min(min, x);
+            max = Math.max(max, x);
+        }
+        return rows.isEmpty() ? null : new double[] {min, max};
+    }
+
+    /** The smallest of 1, 2, 5, 10, 20, 50, ... epochs that labels at most {@link #MAX_TICK_LABELS} ticks. */
+    static int epochTickStep(double first, double last) {
+        double span = Math.max(0, last - first);
+        for (long step = 1; ; step *= 10) {
+            for (long m : new long[] {1, 2, 5}) if (span / (m * step) < MAX_TICK_LABELS) return (int) (m * step);
+        }
+    }
+
+    private static XYChart curveChart(String title, String yTitle, double[] epochs) {
         XYChart chart = new XYChartBuilder().width(CURVE_PANEL_WIDTH).height(CURVE_PANEL_HEIGHT)
                 .title(title).xAxisTitle("epoch").yAxisTitle(yTitle).build();
         Styler s = chart.getStyler();
         s.setChartBackgroundColor(Color.WHITE);
-        s.setLegendPosition(Styler.LegendPosition.InsideNE);
+        // under the plot, in one row: a legend inside the plot covers the curves wherever they happen to run
+        s.setLegendPosition(Styler.LegendPosition.OutsideS);
+        s.setLegendLayout(Styler.LegendLayout.Horizontal);
         s.setMarkerSize(5);
         s.setAntiAlias(true);
-        chart.getStyler().setXAxisDecimalPattern("0");
+        // Epochs are whole numbers: label only whole multiples of a step that keeps the labels apart
+        // (XChart's own ticks give 1 3 5 ... 49 at 50 epochs, which run into each other).
+        int step = epochs == null ? 1 : epochTickStep(epochs[0], epochs[1]);
+        chart.getStyler().setxAxisTickLabelsFormattingFunction(x -> {
+            long e = Math.round(x);
+            return Math.abs(x - e) < 1e-6 && e % step == 0 ? Long.toString(e) : "";
+        });
+        if (epochs != null && step > 1) {
+            // ticks where the labels are: the axis starts and ends on a labelled epoch
+            chart.getStyler().setXAxisMin(Math.floor(epochs[0] / step) * step);
+            chart.getStyler().setXAxisMax(Math.ceil(epochs[1] / step) * step);
+        }
         return chart;
+    }
+
+    /** [min, max] of every y value of the chart's series, or null if none. */
+    private static double[] range(XYChart chart) {
+        double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
+        for (var series : chart.getSeriesMap().values()) {
+            for (double y : series.getYData()) {
+                min = Math.min(min, y);
+                max = Math.max(max, y);
+            }
+        }
+        return min <= max ? new double[] {min, max} : null;
     }
 
     /** Adds the finite values of {@code key} (times {@code scale}); returns [min, max] or null if none. */
@@ -191,16 +300,23 @@ public final class Plots {
         int labelW = 0;
         for (int i = 0; i < k; i++) labelW = Math.max(labelW, lfm.stringWidth(name(classNames, i)));
         labelW = Math.min(labelW, 160) + 10;
-        int top = 40 + labelW, left = 30 + labelW;
-        int width = left + k * cell + 20, height = top + k * cell + 20;
-        BufferedImage img = new BufferedImage(Math.max(width, 360), height, BufferedImage.TYPE_INT_RGB);
+        // Top to bottom, each in a band of its own so that nothing overlaps: title, subtitle, the
+        // "predicted" axis title, the upright column labels, the matrix.
+        String subtitle = "rows: true class, columns: predicted; colour: share of the row";
+        FontMetrics tfm = metrics(TEXT);
+        int titleBase = 22, subtitleBase = 42, axisTitleBase = 64;
+        int top = axisTitleBase + 8 + labelW, left = 30 + labelW;
+        int width = Math.max(left + k * cell + 20, 20 + Math.max(tfm.stringWidth(subtitle), metrics(TITLE).stringWidth("Confusion matrix")));
+        int height = top + k * cell + 20;
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = canvas(img);
 
         g.setFont(TITLE);
         g.setColor(Color.BLACK);
-        g.drawString("Confusion matrix", 10, 22);
+        g.drawString("Confusion matrix", 10, titleBase);
         g.setFont(TEXT);
-        g.drawString("rows: true class, columns: predicted", 170, 22);
+        g.setColor(Color.DARK_GRAY);
+        g.drawString(subtitle, 10, subtitleBase);
 
         Font numberFont = new Font(Font.SANS_SERIF, Font.PLAIN, Math.max(8, Math.min(13, cell / 3)));
         FontMetrics nfm = metrics(numberFont);
@@ -240,11 +356,12 @@ public final class Plots {
         }
         Graphics2D r = (Graphics2D) g.create();
         r.setFont(TEXT);
-        r.translate(16, top + k * cell / 2 + 20);
+        r.translate(16, top + k * cell / 2 + tfm.stringWidth("true") / 2);
         r.rotate(-Math.PI / 2);
         r.drawString("true", 0, 0);
         r.dispose();
-        g.drawString("predicted", left + k * cell / 2 - 25, 40 + 12);
+        g.setFont(TEXT);
+        g.drawString("predicted", left + (k * cell - tfm.stringWidth("predicted")) / 2, axisTitleBase);
         g.dispose();
         writePng(img, png);
     }

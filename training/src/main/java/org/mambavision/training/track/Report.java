@@ -30,7 +30,8 @@ public final class Report {
     public static Path write(Path runDir, Map<String, ?> summary) throws IOException {
         List<Path> images = new ArrayList<>();
         if (Files.isDirectory(runDir)) {
-            try (Stream<Path> files = Files.list(runDir)) {
+            // absolute, so that the listing's paths don't depend on the working directory (see write below)
+            try (Stream<Path> files = Files.list(runDir.toAbsolutePath().normalize())) {
                 files.filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png"))
                         .sorted(Comparator.comparing((Path p) -> !p.getFileName().toString().startsWith("curves"))
                                 .thenComparing(p -> p.getFileName().toString()))
@@ -47,8 +48,9 @@ public final class Report {
     }
 
     /**
-     * Writes the report with the given images (absolute or relative to {@code runDir}; images that don't
-     * exist are left out) and metrics rows. Returns the report's path.
+     * Writes the report with the given images (absolute, relative to {@code runDir}, or relative to the
+     * working directory as {@code runDir.resolve(name)} gives them; images that don't exist are left out) and
+     * metrics rows. Figures are referenced relative to report.html. Returns the report's path.
      */
     public static Path write(Path runDir, Map<String, ?> summary, List<Path> images,
                              List<Map<String, Object>> metrics) throws IOException {
@@ -65,7 +67,7 @@ public final class Report {
                 .append("figcaption{color:#555;font-size:90%}\n</style>\n</head>\n<body>\n");
         h.append("<h1>").append(esc(title)).append("</h1>\n");
 
-        h.append("<h2>Summary</h2>\n<table>\n");
+        h.append(SUMMARY_START);
         for (Map.Entry<String, ?> e : summary.entrySet()) {
             h.append("<tr><th>").append(esc(e.getKey())).append("</th><td>").append(esc(format(e.getValue())))
                     .append("</td></tr>\n");
@@ -75,6 +77,7 @@ public final class Report {
         List<String> sources = new ArrayList<>();
         for (Path img : images) {
             Path abs = dir.resolve(img).normalize();
+            if (!Files.isRegularFile(abs)) abs = img.toAbsolutePath().normalize();
             if (Files.isRegularFile(abs)) sources.add(relativeUrl(dir, abs));
         }
         if (!sources.isEmpty()) {
@@ -105,6 +108,32 @@ public final class Report {
         Path file = dir.resolve(FILE);
         AtomicFiles.writeString(file, h.toString());
         return file;
+    }
+
+    private static final String SUMMARY_START = "<h2>Summary</h2>\n<table>\n";
+    private static final java.util.regex.Pattern SUMMARY_ROW =
+            java.util.regex.Pattern.compile("<tr><th>([^<]*)</th><td>([^<]*)</td></tr>");
+
+    /**
+     * The summary table of the run's report.html as written by {@link #write}, in order; empty when there is
+     * no report or it has no summary. Values come back as the text the report shows.
+     */
+    public static Map<String, String> readSummary(Path runDir) throws IOException {
+        Path file = runDir.resolve(FILE);
+        Map<String, String> summary = new java.util.LinkedHashMap<>();
+        if (!Files.isRegularFile(file)) return summary;
+        String html = Files.readString(file);
+        int start = html.indexOf(SUMMARY_START);
+        if (start < 0) return summary;
+        int end = html.indexOf("</table>", start);
+        if (end < 0) return summary;
+        java.util.regex.Matcher m = SUMMARY_ROW.matcher(html.substring(start + SUMMARY_START.length(), end));
+        while (m.find()) summary.put(unescape(m.group(1)), unescape(m.group(2)));
+        return summary;
+    }
+
+    private static String unescape(String s) {
+        return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&");
     }
 
     /** Path of {@code file} relative to {@code dir} with forward slashes, as a URL path (spaces etc. encoded). */

@@ -66,6 +66,53 @@ class PlotsTest {
     }
 
     @Test
+    void trainingCurvesWithANoteAreTallerAndTheNoteIsWritten() throws IOException {
+        Path png = tmp.resolve("noted.png");
+        String note = Plots.trainLossNote(0.1, 0, 0);
+        Plots.trainingCurves(metrics(4), png, note);
+        BufferedImage img = readPng(png);
+        assertEquals(Plots.CURVE_PANEL_HEIGHT + Plots.NOTE_HEIGHT, img.getHeight());
+        boolean text = false;
+        for (int y = Plots.CURVE_PANEL_HEIGHT; y < img.getHeight(); y++) {
+            for (int x = 0; x < 300; x++) text |= (img.getRGB(x, y) & 0xFF) < 128;
+        }
+        assertTrue(text, "no note drawn under the panels");
+    }
+
+    @Test
+    void trainLossNoteNamesWhatTheLossIncludes() {
+        assertNull(Plots.trainLossNote(0, 0, 0));
+        String ls = Plots.trainLossNote(0.1, 0, 0);
+        assertTrue(ls.contains("label smoothing 0.1"), ls);
+        assertFalse(ls.contains("mixup"), ls);
+        String all = Plots.trainLossNote(0.1, 0.8, 1.0);
+        assertTrue(all.contains("label smoothing 0.1") && all.contains("mixup alpha 0.8") && all.contains("cutmix alpha 1"), all);
+    }
+
+    @Test
+    void epochTicksStayApart() {
+        assertEquals(1, Plots.epochTickStep(1, 1));
+        assertEquals(1, Plots.epochTickStep(1, 8));
+        assertEquals(2, Plots.epochTickStep(1, 12));
+        assertEquals(5, Plots.epochTickStep(1, 50));
+        assertEquals(50, Plots.epochTickStep(1, 310));
+        for (int last = 1; last < 2000; last += 7) {
+            int step = Plots.epochTickStep(1, last);
+            assertTrue((last - 1) / step < Plots.MAX_TICK_LABELS, last + " epochs, step " + step);
+        }
+    }
+
+    @Test
+    void learningRateTickLabelsAreShortAndDistinct() {
+        assertEquals("1e-3", Plots.scientific(1e-3));
+        assertEquals("9.5e-4", Plots.scientific(9.5e-4));
+        assertEquals("1.25e-5", Plots.scientific(1.25e-5));
+        assertEquals("1e-3", Plots.scientific(9.9999e-4));
+        assertEquals("0", Plots.scientific(0));
+        assertNotEquals(Plots.scientific(9.2e-4), Plots.scientific(9.4e-4));
+    }
+
+    @Test
     void sampleGridDenormalisesAndCaptions() throws IOException {
         int n = 5, c = 3, h = 32, w = 32;
         float[] mean = {0.485f, 0.456f, 0.406f}, std = {0.229f, 0.224f, 0.225f};
