@@ -58,7 +58,7 @@ public final class Gemm {
     private static final int SPLIT_K_MAX_C = 1 << 18;
     /**
      * Largest C tile of the split-K path, in floats (512 KB): a 192 x 576 weight gradient stays one tile per
-     * chunk, so each B block is packed once (96-row tiles packed it twice: 250 -> 305 GFLOP/s measured).
+     * chunk, so each B block is packed once (96-row tiles pack it twice: 250 against 305 GFLOP/s measured).
      */
     private static final int SPLIT_K_TILE_C = 128 * 1024;
 
@@ -203,7 +203,7 @@ public final class Gemm {
                     for (int x = 0; x < NR; x += L) b.intoArray(C, o + x);
                 }
             } else {
-                // The tile's bias vectors loaded once and stored to each row (was an arraycopy call per row:
+                // The tile's bias vectors loaded once and stored to each row (an arraycopy call per row measured
                 // 1.5% of a flat_tiny training step, whose products have K = 192).
                 FloatVector b0 = FloatVector.fromArray(S, values, offset + j), b1 = FloatVector.fromArray(S, values, offset + j + L);
                 FloatVector b2 = FloatVector.fromArray(S, values, offset + j + 2 * L);
@@ -645,7 +645,8 @@ public final class Gemm {
         int k = 0;
         // Two k steps per iteration, written out: half the loop overhead (index updates, bounds and loop checks) per
         // FMA. Each accumulator still sees its FMAs in k order, so the bits are those of a one-step loop.
-        // bench kernels, five alternating rounds: weight-gradient rows 280 -> 326, conv2d 283 -> 316 GFLOP/s (medians).
+        // bench kernels, five alternating rounds against a one-step loop: weight-gradient rows 326 vs 280, conv2d 316 vs
+        // 283 GFLOP/s (medians).
         for (; k + 2 <= kc; k += 2) {
             int ia = pa + k * ak, ib = pb + k * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, ib);

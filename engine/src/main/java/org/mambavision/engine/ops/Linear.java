@@ -193,10 +193,10 @@ public final class Linear {
     /**
      * Token-major x to channels-first y as one product over all batch * L tokens, then a transposing copy:
      * per-batch products have only L (196, 49) columns and run at a fraction of the GEMM's speed (MambaVision-T's
-     * level-3 in_proj: 9.5 -> 5 ms at batch 32). Each output element is the same sum in the same order as per
+     * level-3 in_proj at batch 32: 5 ms as one product, 9.5 ms per batch). Each output element is the same sum in the same order as per
      * batch (fma is symmetric in its factors), unless a per-batch product would have split a long K (in >= 2048
-     * with a small n * L). The reverse change (channels-first in) stays per batch: there the
-     * transposed operand packs as cheaply as a plain one, and a transposing copy first measured slower.
+     * with a small n * L). The reverse layout (channels-first in) stays per batch: there the
+     * transposed operand packs as cheaply as a plain one, and a transposing copy measured slower.
      */
     private static void forwardToChannelsFirst(int batch, int L, int in, int n, float[] X, float[] W, int wOff,
                                                Gemm.Bias columnBias, float[] Y, Gemm.PackedB packed) {

@@ -219,7 +219,7 @@ class GemmTest {
 
     @org.junit.jupiter.api.Test
     void tilingTerminatesAndCoversEveryShape() {
-        // Regression: rounding a split up to the register block used to loop forever (M=1, N=148, ...).
+        // Rounding a split up to the register block must terminate on thin shapes too (M=1, N=148, ...).
         for (int m = 1; m < 300; m += 3) {
             for (int n = 1; n < 700; n += 7) {
                 int[] t = Gemm.tiles(m, n, 2);
