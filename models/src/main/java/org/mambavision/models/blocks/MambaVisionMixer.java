@@ -6,9 +6,10 @@ import org.mambavision.engine.kernels.Gemm;
 import org.mambavision.engine.ops.Activations;
 import org.mambavision.engine.ops.Arith;
 import org.mambavision.engine.ops.DepthwiseConv1d;
+import org.mambavision.engine.ops.Linear;
 import org.mambavision.engine.ops.SelectiveScan;
 import org.mambavision.engine.ops.Shapes;
-import org.mambavision.models.nn.Linear;
+import org.mambavision.models.nn.LinearLayer;
 import org.mambavision.models.nn.Module;
 
 /**
@@ -17,7 +18,7 @@ import org.mambavision.models.nn.Module;
  * both halves are concatenated (z is not a gate). The dt_proj bias is applied twice, as upstream.
  */
 public final class MambaVisionMixer extends Module {
-    final Linear inProj, xProj, dtProj, outProj;
+    final LinearLayer inProj, xProj, dtProj, outProj;
     final Tensor aLog, d, convX, convZ;
     final int dModel, dInner, dState, dtRank;
 
@@ -27,10 +28,10 @@ public final class MambaVisionMixer extends Module {
         this.dState = dState;
         this.dtRank = (dModel + 15) / 16;
         int half = dInner / 2;
-        inProj = child("in_proj", new Linear(dModel, dInner, false, rng));
-        xProj = child("x_proj", new Linear(half, dtRank + 2 * dState, false, rng));
-        dtProj = child("dt_proj", new Linear(dtRank, half, true, rng));
-        outProj = child("out_proj", new Linear(dInner, dModel, false, rng));
+        inProj = child("in_proj", new LinearLayer(dModel, dInner, false, rng));
+        xProj = child("x_proj", new LinearLayer(half, dtRank + 2 * dState, false, rng));
+        dtProj = child("dt_proj", new LinearLayer(dtRank, half, true, rng));
+        outProj = child("out_proj", new LinearLayer(dInner, dModel, false, rng));
         Tensor a = Tensor.zeros(half, dState);
         for (int c = 0; c < half; c++) for (int s = 0; s < dState; s++) a.data[c * dState + s] = (float) Math.log(s + 1);
         aLog = param("A_log", a);
@@ -63,10 +64,10 @@ public final class MambaVisionMixer extends Module {
     }
 
     /** Rows [r0, r1) of a linear layer between token-major and channels-first layouts (counted for the profiler). */
-    private static Tensor project(Linear lin, Tensor x, boolean xChannelsFirst, int r0, int r1, Tensor bias, boolean yChannelsFirst) {
+    private static Tensor project(LinearLayer lin, Tensor x, boolean xChannelsFirst, int r0, int r1, Tensor bias, boolean yChannelsFirst) {
         org.mambavision.models.nn.Profiler.addMacs((long) (x.numel() / lin.in) * lin.in * (r1 - r0));
         // the weight is the GEMM's B operand (worth a packed copy) where the output is token-major or the input is
         Gemm.PackedB packed = !yChannelsFirst || !xChannelsFirst ? lin.packedRows(r0, r1) : null;
-        return org.mambavision.engine.ops.Linear.forwardLayout(x, xChannelsFirst, lin.weight, r0, r1, bias, yChannelsFirst, packed);
+        return Linear.forwardLayout(x, xChannelsFirst, lin.weight, r0, r1, bias, yChannelsFirst, packed);
     }
 }

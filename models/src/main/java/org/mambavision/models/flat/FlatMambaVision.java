@@ -10,9 +10,9 @@ import org.mambavision.models.Features;
 import org.mambavision.models.ClassifierBase;
 import org.mambavision.models.blocks.Block;
 import org.mambavision.models.blocks.DropPathSchedule;
-import org.mambavision.models.nn.Conv2d;
-import org.mambavision.models.nn.LayerNorm;
-import org.mambavision.models.nn.Linear;
+import org.mambavision.models.nn.Conv2dLayer;
+import org.mambavision.models.nn.LayerNormLayer;
+import org.mambavision.models.nn.LinearLayer;
 import org.mambavision.models.nn.Module;
 import org.mambavision.models.nn.ModuleList;
 import org.mambavision.models.nn.Profiler;
@@ -24,17 +24,17 @@ import org.mambavision.models.nn.Profiler;
  */
 public final class FlatMambaVision extends ClassifierBase {
     private final FlatConfig cfg;
-    private final Conv2d patchEmbed;
+    private final Conv2dLayer patchEmbed;
     private final List<Block> blocks = new ArrayList<>();
-    private final LayerNorm norm;
-    private final Linear head;
+    private final LayerNormLayer norm;
+    private final LinearLayer head;
 
     public FlatMambaVision(FlatConfig cfg, long seed) {
         super(cfg.name(), cfg.numClasses(), cfg.inChans(), cfg.imgSize(), 1f, seed);
         this.cfg = cfg;
         SplittableRandom rng = new SplittableRandom(seed);
         patchEmbed = child("patch_embed", new ModuleList()).add("proj",
-                new Conv2d(cfg.inChans(), cfg.embedDim(), cfg.patchSize(), cfg.patchSize(), 0, true, rng));
+                new Conv2dLayer(cfg.inChans(), cfg.embedDim(), cfg.patchSize(), cfg.patchSize(), 0, true, rng));
         ModuleList list = child("blocks", new ModuleList());
         int mamba = cfg.mambaBlocks();
         float[] dpr = DropPathSchedule.linear(cfg.dropPathRate(), cfg.depth());
@@ -42,8 +42,8 @@ public final class FlatMambaVision extends ClassifierBase {
             blocks.add(list.add(String.valueOf(i), new Block(cfg.embedDim(), i >= mamba, cfg.heads(), cfg.dState(), cfg.mlpRatio(),
                     dpr[i], cfg.layerScale(), sd, i, rng)));
         }
-        norm = child("norm", new LayerNorm(cfg.embedDim(), 1e-5f));
-        head = child("head", new Linear(cfg.embedDim(), cfg.numClasses(), true, rng));
+        norm = child("norm", new LayerNormLayer(cfg.embedDim(), 1e-5f));
+        head = child("head", new LinearLayer(cfg.embedDim(), cfg.numClasses(), true, rng));
     }
 
     public FlatConfig config() {

@@ -6,14 +6,14 @@ import org.mambavision.engine.ops.Activations;
 import org.mambavision.engine.ops.Arith;
 import org.mambavision.engine.ops.DropPath;
 import org.mambavision.models.blocks.StochasticDepth;
-import org.mambavision.models.nn.BatchNorm2d;
-import org.mambavision.models.nn.Conv2d;
+import org.mambavision.models.nn.BatchNorm2dLayer;
+import org.mambavision.models.nn.Conv2dLayer;
 import org.mambavision.models.nn.Module;
 
 /** Levels 0-1: conv3x3 -> BN -> tanh-GELU -> conv3x3 -> BN, plus the input (residual). */
 final class ConvBlock extends Module {
-    final Conv2d conv1, conv2;
-    final BatchNorm2d norm1, norm2;
+    final Conv2dLayer conv1, conv2;
+    final BatchNorm2dLayer norm1, norm2;
     final float dropPath;
     final StochasticDepth sd;
     final int index;
@@ -22,10 +22,10 @@ final class ConvBlock extends Module {
         this.dropPath = dropPath;
         this.sd = sd;
         this.index = index;
-        conv1 = child("conv1", new Conv2d(dim, dim, 3, 1, 1, true, rng));
-        norm1 = child("norm1", new BatchNorm2d(dim, 1e-5f));
-        conv2 = child("conv2", new Conv2d(dim, dim, 3, 1, 1, true, rng));
-        norm2 = child("norm2", new BatchNorm2d(dim, 1e-5f));
+        conv1 = child("conv1", new Conv2dLayer(dim, dim, 3, 1, 1, true, rng));
+        norm1 = child("norm1", new BatchNorm2dLayer(dim, 1e-5f));
+        conv2 = child("conv2", new Conv2dLayer(dim, dim, 3, 1, 1, true, rng));
+        norm2 = child("norm2", new BatchNorm2dLayer(dim, 1e-5f));
     }
 
     Tensor forward(Tensor input) {

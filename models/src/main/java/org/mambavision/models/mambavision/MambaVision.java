@@ -10,9 +10,9 @@ import org.mambavision.engine.ops.Reduce;
 import org.mambavision.models.Features;
 import org.mambavision.models.ClassifierBase;
 import org.mambavision.models.blocks.DropPathSchedule;
-import org.mambavision.models.nn.BatchNorm2d;
-import org.mambavision.models.nn.Conv2d;
-import org.mambavision.models.nn.Linear;
+import org.mambavision.models.nn.BatchNorm2dLayer;
+import org.mambavision.models.nn.Conv2dLayer;
+import org.mambavision.models.nn.LinearLayer;
 import org.mambavision.models.nn.Module;
 import org.mambavision.models.nn.ModuleList;
 import org.mambavision.models.nn.Profiler;
@@ -20,25 +20,25 @@ import org.mambavision.models.nn.Profiler;
 /**
  * The hierarchical MambaVision of NVlabs (arXiv 2407.08083), computed as the official code does:
  * a two-conv stem (BatchNorm eps 1e-4), two conv levels, two levels of windowed Mamba-mixer blocks
- * followed by attention blocks, a final BatchNorm2d, global average pool and a linear head.
+ * followed by attention blocks, a final BatchNorm2dLayer, global average pool and a linear head.
  */
 public final class MambaVision extends ClassifierBase {
     private final MambaVisionConfig cfg;
-    private final Conv2d stemConv1, stemConv2;
-    private final BatchNorm2d stemNorm1, stemNorm2;
+    private final Conv2dLayer stemConv1, stemConv2;
+    private final BatchNorm2dLayer stemNorm1, stemNorm2;
     private final List<MambaVisionLevel> levels = new ArrayList<>();
-    private final BatchNorm2d norm;
-    private final Linear head;
+    private final BatchNorm2dLayer norm;
+    private final LinearLayer head;
 
     public MambaVision(MambaVisionConfig cfg, long seed) {
         super(cfg.name(), cfg.numClasses(), cfg.inChans(), cfg.imgSize(), cfg.cropPct(), seed);
         this.cfg = cfg;
         SplittableRandom rng = new SplittableRandom(seed);
         ModuleList convDown = child("patch_embed", new ModuleList()).add("conv_down", new ModuleList());
-        stemConv1 = convDown.add("0", new Conv2d(cfg.inChans(), cfg.inDim(), 3, 2, 1, false, rng));
-        stemNorm1 = convDown.add("1", new BatchNorm2d(cfg.inDim(), 1e-4f));
-        stemConv2 = convDown.add("3", new Conv2d(cfg.inDim(), cfg.dim(), 3, 2, 1, false, rng));
-        stemNorm2 = convDown.add("4", new BatchNorm2d(cfg.dim(), 1e-4f));
+        stemConv1 = convDown.add("0", new Conv2dLayer(cfg.inChans(), cfg.inDim(), 3, 2, 1, false, rng));
+        stemNorm1 = convDown.add("1", new BatchNorm2dLayer(cfg.inDim(), 1e-4f));
+        stemConv2 = convDown.add("3", new Conv2dLayer(cfg.inDim(), cfg.dim(), 3, 2, 1, false, rng));
+        stemNorm2 = convDown.add("4", new BatchNorm2dLayer(cfg.dim(), 1e-4f));
         int total = 0;
         for (int d : cfg.depths()) total += d;
         float[] dpr = DropPathSchedule.linear(cfg.dropPathRate(), total);
@@ -50,8 +50,8 @@ public final class MambaVision extends ClassifierBase {
                     i < 2, i < 3, cfg.mlpRatio(), dpr, offset, cfg.layerScale(), sd, rng)));
             offset += cfg.depths()[i];
         }
-        norm = child("norm", new BatchNorm2d(cfg.numFeatures(), 1e-5f));
-        head = child("head", new Linear(cfg.numFeatures(), cfg.numClasses(), true, rng));
+        norm = child("norm", new BatchNorm2dLayer(cfg.numFeatures(), 1e-5f));
+        head = child("head", new LinearLayer(cfg.numFeatures(), cfg.numClasses(), true, rng));
     }
 
     public MambaVisionConfig config() {

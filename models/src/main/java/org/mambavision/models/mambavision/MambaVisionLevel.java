@@ -8,7 +8,7 @@ import org.mambavision.engine.ops.Pad;
 import org.mambavision.engine.ops.Windows;
 import org.mambavision.models.blocks.Block;
 import org.mambavision.models.blocks.StochasticDepth;
-import org.mambavision.models.nn.Conv2d;
+import org.mambavision.models.nn.Conv2dLayer;
 import org.mambavision.models.nn.Module;
 import org.mambavision.models.nn.ModuleList;
 
@@ -23,7 +23,7 @@ final class MambaVisionLevel extends Module {
     final int windowSize;
     final List<ConvBlock> convBlocks = new ArrayList<>();
     final List<Block> blocks = new ArrayList<>();
-    final Conv2d downsample;
+    final Conv2dLayer downsample;
 
     MambaVisionLevel(int dim, int depth, int heads, int windowSize, boolean conv, boolean downsample, float mlpRatio,
                      float[] dpr, int dprOffset, Float layerScale, StochasticDepth sd, SplittableRandom rng) {
@@ -42,7 +42,7 @@ final class MambaVisionLevel extends Module {
         }
         if (downsample) {
             ModuleList reduction = child("downsample", new ModuleList()).add("reduction", new ModuleList());
-            this.downsample = reduction.add("0", new Conv2d(dim, 2 * dim, 3, 2, 1, false, rng));
+            this.downsample = reduction.add("0", new Conv2dLayer(dim, 2 * dim, 3, 2, 1, false, rng));
         } else {
             this.downsample = null;
         }

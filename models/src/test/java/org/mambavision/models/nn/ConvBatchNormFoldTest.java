@@ -13,8 +13,8 @@ class ConvBatchNormFoldTest {
     void foldedEvaluationMatchesTheTwoLayers() {
         SplittableRandom rng = new SplittableRandom(4);
         for (boolean convBias : new boolean[] {true, false}) {
-            Conv2d conv = new Conv2d(5, 7, 3, 2, 1, convBias, rng);
-            BatchNorm2d bn = new BatchNorm2d(7, 1e-4f);
+            Conv2dLayer conv = new Conv2dLayer(5, 7, 3, 2, 1, convBias, rng);
+            BatchNorm2dLayer bn = new BatchNorm2dLayer(7, 1e-4f);
             for (int c = 0; c < 7; c++) {
                 bn.weight.data[c] = (float) rng.nextDouble(0.5, 2);
                 bn.bias.data[c] = (float) rng.nextGaussian();

@@ -5,14 +5,15 @@ import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.ops.Activations;
 import org.mambavision.engine.ops.Arith;
+import org.mambavision.engine.ops.Conv2d;
 
 /** nn.Conv2d with square kernel, stride and padding. */
-public final class Conv2d extends Module {
+public final class Conv2dLayer extends Module {
     public final Tensor weight;
     public final Tensor bias;
     public final int in, out, kernel, stride, padding;
 
-    public Conv2d(int in, int out, int kernel, int stride, int padding, boolean bias, SplittableRandom rng) {
+    public Conv2dLayer(int in, int out, int kernel, int stride, int padding, boolean bias, SplittableRandom rng) {
         this.in = in;
         this.out = out;
         this.kernel = kernel;
@@ -33,7 +34,7 @@ public final class Conv2d extends Module {
      * sqrt(var + eps), computed in double as the BatchNorm op does): one pass over the output instead of
      * two, equal up to float rounding. Otherwise the two layers run as written.
      */
-    public Tensor forwardWithBatchNorm(Tensor x, BatchNorm2d bn) {
+    public Tensor forwardWithBatchNorm(Tensor x, BatchNorm2dLayer bn) {
         return forwardWithBatchNorm(x, bn, null, null);
     }
 
@@ -42,7 +43,7 @@ public final class Conv2d extends Module {
      * are applied as the convolution copies out its result (no passes of their own); otherwise the ops run as
      * written.
      */
-    public Tensor forwardWithBatchNorm(Tensor x, BatchNorm2d bn, Activations.Function act, Tensor residual) {
+    public Tensor forwardWithBatchNorm(Tensor x, BatchNorm2dLayer bn, Activations.Function act, Tensor residual) {
         if (training() || bn.training() || Tape.needsGrad(x, weight, bias, bn.weight, bn.bias, residual)) {
             Tensor y = bn.forward(forward(x));
             if (act != null) y = act.apply(y);
@@ -56,13 +57,13 @@ public final class Conv2d extends Module {
             double conv = bias == null ? 0 : bias.data[c];
             b.data[c] = (float) ((conv - bn.runningMean.data[c]) * s + bn.bias.data[c]);
         }
-        Tensor y = org.mambavision.engine.ops.Conv2d.forwardFused(x, w, b, stride, padding, act, residual);
+        Tensor y = Conv2d.forwardFused(x, w, b, stride, padding, act, residual);
         Profiler.addMacs((long) y.numel() * in * kernel * kernel);
         return y;
     }
 
     private Tensor convolve(Tensor x, Tensor w, Tensor b) {
-        Tensor y = org.mambavision.engine.ops.Conv2d.forward(x, w, b, stride, padding);
+        Tensor y = Conv2d.forward(x, w, b, stride, padding);
         Profiler.addMacs((long) y.numel() * in * kernel * kernel);
         return y;
     }

@@ -4,14 +4,15 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.kernels.Gemm;
+import org.mambavision.engine.ops.Linear;
 
 /** nn.Linear: {@code weight} (out, in), optional {@code bias} (out). */
-public final class Linear extends Module {
+public final class LinearLayer extends Module {
     public final Tensor weight;
     public final Tensor bias;
     public final int in, out;
 
-    public Linear(int in, int out, boolean bias, SplittableRandom rng) {
+    public LinearLayer(int in, int out, boolean bias, SplittableRandom rng) {
         this.in = in;
         this.out = out;
         this.weight = param("weight", Init.truncNormal(rng, 0.02f, out, in));
@@ -29,7 +30,7 @@ public final class Linear extends Module {
     /** act(x W^T + b), the activation fused into the product when no gradient is recorded (same bits). */
     public Tensor forward(Tensor x, org.mambavision.engine.ops.Activations.Function act) {
         Profiler.addMacs((long) (x.numel() / in) * in * out);
-        return org.mambavision.engine.ops.Linear.forward(x, weight, bias, packedRows(0, out), act);
+        return Linear.forward(x, weight, bias, packedRows(0, out), act);
     }
 
     /** The weight rows [r0, r1) packed as a GEMM's B operand (W^T), or null unless frozen for inference. */
