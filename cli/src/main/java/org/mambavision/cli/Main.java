@@ -1,8 +1,8 @@
 package org.mambavision.cli;
 
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** Entry point of {@code ./mambavision}. */
 @Command(name = "mambavision", mixinStandardHelpOptions = true, version = "mambavision 0.1.0",

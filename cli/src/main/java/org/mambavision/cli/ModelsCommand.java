@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.mambavision.engine.io.Json;
 import org.mambavision.models.ModelComplexity;
 import org.mambavision.models.ModelRegistry;
-import org.mambavision.engine.io.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -17,8 +17,8 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mambavision.models.VisionModel;
 import org.mambavision.inference.ModelSpec;
+import org.mambavision.models.VisionModel;
 import org.mambavision.training.checkpoint.TrainCheckpoint;
 
 /** Folders, globs, CSV/JSONL output, unreadable images, and a --model that contradicts our checkpoint. */

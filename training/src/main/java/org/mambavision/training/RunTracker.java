@@ -3,17 +3,17 @@ package org.mambavision.training;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.mambavision.engine.io.AtomicFiles;
+import org.mambavision.inference.ModelSpec;
 import org.mambavision.models.ModelSummary;
 import org.mambavision.models.VisionModel;
 import org.mambavision.models.nn.Profiler;
-import org.mambavision.inference.ModelSpec;
 import org.mambavision.training.config.ConfigLoader;
 import org.mambavision.training.config.TrainConfig;
 import org.mambavision.training.data.DataLoader;
@@ -176,13 +176,7 @@ final class RunTracker implements AutoCloseable {
 
     /** best.safetensors := last.safetensors, atomically. */
     void copyBest() throws IOException {
-        Path tmp = Files.createTempFile(runDir, ".best", ".tmp");
-        try {
-            Files.copy(runDir.resolve(LAST), tmp, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(tmp, runDir.resolve(BEST), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.copy(runDir.resolve(LAST), runDir.resolve(BEST));
     }
 
     void finish(Trainer.Result r, VisionModel model, TrainingData data) {

@@ -5,6 +5,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
+import org.mambavision.inference.EvalPreprocessing;
+import org.mambavision.inference.image.Normalize;
+import org.mambavision.inference.image.Resample;
+import org.mambavision.inference.image.Resize;
+import org.mambavision.inference.image.Transform;
 import org.mambavision.training.config.TrainConfig;
 import org.mambavision.training.data.DataLoader;
 import org.mambavision.training.data.DataOptions;
@@ -14,16 +19,11 @@ import org.mambavision.training.data.MixupCutmix;
 import org.mambavision.training.data.Split;
 import org.mambavision.training.data.Splits;
 import org.mambavision.training.data.transforms.ColorJitter;
-import org.mambavision.inference.EvalPreprocessing;
-import org.mambavision.inference.image.Normalize;
 import org.mambavision.training.data.transforms.RandAugment;
 import org.mambavision.training.data.transforms.RandomErasing;
 import org.mambavision.training.data.transforms.RandomHorizontalFlip;
 import org.mambavision.training.data.transforms.RandomResizedCrop;
 import org.mambavision.training.data.transforms.RandomRotation;
-import org.mambavision.inference.image.Resample;
-import org.mambavision.inference.image.Resize;
-import org.mambavision.inference.image.Transform;
 
 /**
  * Datasets, transforms and loaders for a run, from its config.

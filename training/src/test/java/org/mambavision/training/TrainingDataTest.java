@@ -13,13 +13,13 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import org.mambavision.training.config.ConfigLoader;
-import org.mambavision.training.config.TrainConfig;
-import org.mambavision.training.data.Dataset;
 import org.mambavision.inference.EvalPreprocessing;
 import org.mambavision.inference.image.Image;
 import org.mambavision.inference.image.Resample;
 import org.mambavision.inference.image.Transform;
+import org.mambavision.training.config.ConfigLoader;
+import org.mambavision.training.config.TrainConfig;
+import org.mambavision.training.data.Dataset;
 
 class TrainingDataTest {
     private static final float[] NO_SHIFT = {0, 0, 0}, NO_SCALE = {1, 1, 1};

@@ -37,6 +37,11 @@ public final class AtomicFiles {
         write(target, text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Replaces {@code target} atomically with a copy of {@code source}. */
+    public static void copy(Path source, Path target) throws IOException {
+        write(target, out -> Files.copy(source, out));
+    }
+
     /**
      * Replaces {@code target} atomically with what {@code body} writes. On any failure the temporary file is deleted
      * and the target is left untouched.

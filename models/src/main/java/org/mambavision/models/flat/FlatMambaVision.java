@@ -6,14 +6,13 @@ import java.util.SplittableRandom;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.ops.Reduce;
 import org.mambavision.engine.ops.Shapes;
-import org.mambavision.models.Features;
 import org.mambavision.models.ClassifierBase;
+import org.mambavision.models.Features;
 import org.mambavision.models.blocks.Block;
 import org.mambavision.models.blocks.DropPathSchedule;
 import org.mambavision.models.nn.Conv2dLayer;
 import org.mambavision.models.nn.LayerNormLayer;
 import org.mambavision.models.nn.LinearLayer;
-import org.mambavision.models.nn.Module;
 import org.mambavision.models.nn.ModuleList;
 import org.mambavision.models.nn.Profiler;
 

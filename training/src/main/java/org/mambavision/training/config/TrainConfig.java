@@ -12,9 +12,9 @@ import java.util.Objects;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.mambavision.inference.image.Resample;
 import org.mambavision.models.ModelRegistry;
 import org.mambavision.training.data.Datasets;
-import org.mambavision.inference.image.Resample;
 import org.mambavision.training.optim.LrSchedules;
 import org.mambavision.training.optim.Optimizers;
 
