@@ -106,6 +106,19 @@ class OnnxExportTest {
     }
 
     @Test
+    void unrolledScanFormAgrees() throws Exception {
+        Path dir = GoldenCases.dirOrNull("mini");
+        Assumptions.assumeTrue(dir != null, "no ../shared/golden");
+        String key = org.mambavision.engine.SystemProperty.ONNX_SCAN.key;
+        System.setProperty(key, "unrolled");
+        try {
+            checkAgainstEngine(GoldenCases.load(dir), 96, 80);
+        } finally {
+            System.clearProperty(key);
+        }
+    }
+
+    @Test
     void externalDataAndMetadata() throws Exception {
         VisionModel m = ModelRegistry.create("flat_tiny");
         Path file = tmp.resolve("ext.onnx");
