@@ -182,7 +182,8 @@ public final class OpTrace {
         if (v != null) return v;
         String param = paramNames.get(t);
         v = param != null ? param : fresh("const");
-        initializers.add(new Initializer(v, t.shape(), t.data.clone(), null));
+        // a parameter stays as it is while the model is exported; anything else may be a pooled buffer, reused later
+        initializers.add(new Initializer(v, t.shape(), param != null ? t.data : t.data.clone(), null));
         constants.put(t, v);
         return v;
     }
