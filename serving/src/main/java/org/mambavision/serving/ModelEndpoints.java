@@ -167,7 +167,7 @@ final class ModelEndpoints {
     }
 
     static ApiException tooLarge(long declared) {
-        return new ApiException(413, "body: " + (declared >= 0 ? declared + " bytes is" : "larger than") + " the limit (--max-body-mb)");
+        return new ApiException(413, "body: " + (declared >= 0 ? declared + " bytes is above" : "larger than") + " the limit (--max-body-mb)");
     }
 
     /** Waits for a batcher's answer until the deadline: 504 past it (the queued request is dropped). */
