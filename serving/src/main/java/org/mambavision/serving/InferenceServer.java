@@ -83,6 +83,8 @@ public final class InferenceServer implements AutoCloseable {
             }));
             c.routes.post(base + "/infer", guardBody("infer", (ctx, deadline, start) -> endpoints.infer(ctx, model(ctx), deadline)));
         }
+        c.routes.post("/v2/repository/index", guard("repository_index", true, ctx -> ModelEndpoints.json(ctx, 200,
+                models.keySet().stream().map(n -> Map.of("name", n, "version", "1", "state", draining ? "UNAVAILABLE" : "READY")).toList())));
         c.routes.post("/v2/models/{model}/classify", guardBody("classify", (ctx, deadline, start) -> endpoints.classify(ctx, model(ctx), deadline, start)));
     }
 
