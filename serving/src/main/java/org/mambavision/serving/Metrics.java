@@ -1,5 +1,8 @@
 package org.mambavision.serving;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -65,7 +68,19 @@ public final class Metrics {
         new TreeMap<>(queueDepth).forEach((l, d) -> sample(sb, "mv_queue_depth", l, d.getAsInt()));
         header(sb, "mv_images_processed_total", "counter", "Images run through a model.");
         images.forEach((l, v) -> sample(sb, "mv_images_processed_total", l, v.sum()));
+        header(sb, "mv_jvm_heap_used_bytes", "gauge", "Java heap in use now (garbage included).");
+        sample(sb, "mv_jvm_heap_used_bytes", "", ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        header(sb, "mv_jvm_heap_after_gc_bytes", "gauge", "Java heap in use after the last collection of each heap pool: what stays live.");
+        sample(sb, "mv_jvm_heap_after_gc_bytes", "", heapAfterGc());
         return sb.toString();
+    }
+
+    private static long heapAfterGc() {
+        long sum = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP && pool.getCollectionUsage() != null) sum += pool.getCollectionUsage().getUsed();
+        }
+        return sum;
     }
 
     private static void header(StringBuilder sb, String name, String type, String help) {
