@@ -43,11 +43,14 @@ final class ServeBenchmarks {
             URI uri = URI.create(server.url() + "/v2/models/" + m.name() + "/infer");
             for (int c : concurrency) {
                 load(client, uri, body, c, Math.max(3, seconds / 4)); // warm-up: JIT, buffer pools, connections
+                long[] before = server.metrics().batchTotals(m.name());
                 Result r = load(client, uri, body, c, seconds);
+                long[] after = server.metrics().batchTotals(m.name());
                 String shape = m.name() + " c" + c + " " + s + "x" + s;
                 emit.accept(new BenchRow("serve_throughput", shape, r.images / r.seconds, "images/s"));
                 emit.accept(new BenchRow("serve_p50", shape, r.percentile(0.50), "ms"));
                 emit.accept(new BenchRow("serve_p99", shape, r.percentile(0.99), "ms"));
+                emit.accept(new BenchRow("serve_mean_batch", shape, (after[0] - before[0]) / (double) Math.max(1, after[1] - before[1]), "images/batch"));
                 if (r.errors > 0) emit.accept(new BenchRow("serve_errors", shape, r.errors, "requests"));
             }
         }

@@ -56,6 +56,14 @@ public final class Metrics {
         return a == null ? 0 : a.sum();
     }
 
+    /** Images run through a model so far, and in how many batches: {images, batches}. */
+    public long[] batchTotals(String model) {
+        String l = labels("model", model);
+        LongAdder n = images.get(l);
+        Histogram h = batchSize.get(l);
+        return new long[] {n == null ? 0 : n.sum(), h == null ? 0 : h.count.sum()};
+    }
+
     public String render() {
         StringBuilder sb = new StringBuilder(4096);
         header(sb, "mv_requests_total", "counter", "HTTP requests answered, by endpoint and status code.");
