@@ -61,6 +61,43 @@ class BatcherTest {
     }
 
     @Test
+    void closedLoopClientsComeTogetherInFullBatches() throws Exception {
+        // 8 clients, each sending its next request 1-10 ms after its answer (as HTTP clients do, in a spread wider
+        // than max-delay): batches must not settle into a few images plus the rest.
+        List<Integer> sizes = Collections.synchronizedList(new ArrayList<>());
+        Batcher.Runner slow = (x, f) -> {
+            sizes.add(x.dim(0));
+            try {
+                Thread.sleep(150);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return List.of(x);
+        };
+        try (Batcher b = new Batcher("m", slow, 8, TimeUnit.MILLISECONDS.toNanos(1), 64, 1, new Metrics(8))) {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+            List<Thread> clients = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                java.util.SplittableRandom r = new java.util.SplittableRandom(i);
+                clients.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        while (System.nanoTime() < end) {
+                            b.submit(Tensor.zeros(1, 1, 1, 1), false, System.nanoTime() + FAR).get(60, TimeUnit.SECONDS);
+                            Thread.sleep(1 + r.nextInt(10));
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+            }
+            for (Thread t : clients) t.join();
+        }
+        List<Integer> steady = sizes.subList(3, sizes.size() - 1);
+        double mean = steady.stream().mapToInt(Integer::intValue).average().orElse(0);
+        assertTrue(mean >= 7, "mean batch " + mean + " of 8 clients: " + sizes);
+    }
+
+    @Test
     void fullQueueIs503WithRetryAfterAndDeadlineIs504() throws Exception {
         CountDownLatch gate = new CountDownLatch(1);
         CountDownLatch running = new CountDownLatch(1);
