@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
 /** {@code ./mambavision bench kernels|model}: speed figures for BENCHMARKS.md (medians of several runs). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure kernel or model speed (medians of several runs).")
 public final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "WHAT", description = "kernels | model")
+    @Parameters(index = "0", paramLabel = "WHAT", description = "kernels | model | serve")
     String what;
 
     @Option(names = "--json", description = "One JSON object per line (name, shape, value, unit).")
@@ -28,6 +28,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "5", description = "Timed runs per row; the median is reported (default 5).")
     int runs;
 
+    @Option(names = "--concurrency", defaultValue = "1,8,32", split = ",", description = "Client counts for 'bench serve' (default 1,8,32).")
+    java.util.List<Integer> concurrency;
+
+    @Option(names = "--seconds", defaultValue = "20", description = "Timed seconds per concurrency level for 'bench serve' (default 20).")
+    int seconds;
+
     @Option(names = "--train", description = "Also measure training steps (forward, backward, AdamW).")
     boolean train;
 
@@ -36,7 +42,7 @@ public final class BenchCommand implements Callable<Integer> {
     String runtime;
 
     @Override
-    public Integer call() throws java.io.IOException {
+    public Integer call() throws Exception {
         if (!runtime.equals("engine") && !runtime.equals("onnxruntime")) {
             throw new UserError("--runtime: unknown '" + runtime + "' (valid: engine, onnxruntime)");
         }
@@ -44,7 +50,11 @@ public final class BenchCommand implements Callable<Integer> {
         switch (what) {
             case "kernels" -> KernelBenchmarks.all(this::emit);
             case "model" -> ModelBenchmarks.run(model, batch, imgSize, Math.max(1, runs), train, runtime.equals("onnxruntime"), this::emit);
-            default -> throw new UserError("bench: unknown target '" + what + "' (valid: kernels, model)");
+            case "serve" -> { // bench model's rows first: the targets compare the server with them, same JVM and machine
+                ModelBenchmarks.run(model, batch, null, Math.max(1, runs), false, false, this::emit);
+                ServeBenchmarks.run(model, batch, concurrency, seconds, this::emit);
+            }
+            default -> throw new UserError("bench: unknown target '" + what + "' (valid: kernels, model, serve)");
         }
         return 0;
     }

@@ -162,7 +162,8 @@ public final class Predictor {
         }
     }
 
-    List<Prediction> topK(float[] p, int k) {
+    /** The k most probable classes of a probability vector, most probable first. */
+    public List<Prediction> topK(float[] p, int k) {
         List<Prediction> out = new ArrayList<>();
         boolean[] used = new boolean[p.length];
         for (int r = 0; r < Math.min(k, p.length); r++) {
