@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "spark", mixinStandardHelpOptions = true, version = "mambavision 0.1.0",
         description = "Run on Apache Spark: batch prediction over image collections, data-parallel training across executors.",
-        subcommands = {SparkPredictCommand.class})
+        subcommands = {SparkPredictCommand.class, SparkTrainCommand.class, AllReduceBenchCommand.class})
 public final class SparkMain implements Callable<Integer> {
     public static void main(String[] args) {
         int code = run(new PrintWriter(System.err, true), args);
@@ -27,17 +27,6 @@ public final class SparkMain implements Callable<Integer> {
     /** Runs a subcommand with the CLI's error handling (a user's mistake is one line, exit 2). */
     public static int run(PrintWriter err, String... args) {
         return Main.run(new CommandLine(new SparkMain()), err, args);
-    }
-
-    /**
-     * The session for a command: {@code --master} when given; else the master spark-submit set; else local mode on
-     * every core.
-     */
-    static SparkSession session(String appName, String master) {
-        SparkSession.Builder b = SparkSession.builder().appName(appName);
-        if (master != null) b.master(master);
-        else if (System.getProperty("spark.master") == null) b.master("local[*]");
-        return b.getOrCreate();
     }
 
     @Override

@@ -21,6 +21,7 @@ import org.mambavision.spark.ml.MambaVisionClassifier;
 import org.mambavision.spark.ml.MambaVisionFeaturizer;
 import org.mambavision.spark.ml.PredictorCache;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "predict", mixinStandardHelpOptions = true,
@@ -32,8 +33,8 @@ public final class SparkPredictCommand implements Callable<Integer> {
     /** Extensions a folder is searched for, either case. */
     static final String IMAGE_FILES = "*.{jpg,jpeg,png,bmp,JPG,JPEG,PNG,BMP}";
 
-    @Option(names = "--master", description = "Spark master: local[N], spark://HOST:PORT, yarn, ... (default: spark-submit's, else local[*]).")
-    String master;
+    @Mixin
+    SparkOptions sparkOptions;
 
     @Option(names = "--model", description = "Model name (required for official weights; our checkpoints and converted files name their model).")
     String model;
@@ -84,7 +85,7 @@ public final class SparkPredictCommand implements Callable<Integer> {
         if (!overwrite && isLocal(output) && Files.exists(Path.of(output))) {
             throw new UserError("--output " + output + " exists; remove it or pass --overwrite");
         }
-        SparkSession spark = SparkMain.session("mambavision spark predict", master);
+        SparkSession spark = sparkOptions.session("mambavision spark predict");
         // read the weights once on the driver: a bad file or model name is one error before any task starts (in
         // local mode the executors then share this copy)
         PredictorCache.get(model, weights, maxImagePixels, kernelThreads);

@@ -51,12 +51,12 @@ public final class PredictorCache {
     }
 
     /** The engine's kernel pool size, fixed when the engine first runs in a JVM. */
-    static final class KernelThreads {
+    public static final class KernelThreads {
         private static boolean warned;
 
         private KernelThreads() {}
 
-        static synchronized void request(int threads) {
+        public static synchronized void request(int threads) {
             if (System.getProperty(SystemProperty.THREADS.key) == null) System.setProperty(SystemProperty.THREADS.key, Integer.toString(threads));
             if (Parallel.threads() != threads && !warned) {
                 warned = true;
