@@ -5,7 +5,9 @@
 #
 #   scripts/standalone-cluster.sh [WORK_DIR]      (default: a temporary folder; logs and outputs are left there)
 #
-# Env: MV_CLUSTER_MODEL (default flat_tiny) is the model of the predict run; MV_CLUSTER_IMAGES (default 64) its images.
+# Env: MV_CLUSTER_MODEL (default flat_tiny) is the model of the predict run, MV_CLUSTER_IMAGES (default 64) its images,
+# MV_CLUSTER_EXECUTORS (default "2") the executor counts to predict with, one run each ("1 2": the benchmark);
+# MV_CLUSTER_ALLREDUCE=1 adds `spark bench-allreduce` across the two executors.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/.mvn/find-jdk.sh"
@@ -15,6 +17,7 @@ mkdir -p "$work"
 work=$(cd "$work" && pwd)
 model=${MV_CLUSTER_MODEL:-flat_tiny}
 images=${MV_CLUSTER_IMAGES:-64}
+executors=${MV_CLUSTER_EXECUTORS:-2}
 
 "$root/mambavision" spark --version >/dev/null # builds the jars when they are missing or stale
 jar="$root/spark/target/mambavision-spark.jar"
@@ -57,11 +60,18 @@ weights=$(ls "$work"/weights/w-*/last.safetensors)
 mkdir -p "$work/images"
 "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -cp "$jar" org.mambavision.spark.SampleImages "$work/images" "$images" 2>/dev/null
 
-conf=(--conf spark.executor.memory=2g --conf spark.executor.cores=1 --conf spark.cores.max=2 --conf spark.driver.host=127.0.0.1)
-echo "== spark predict: $images images, $model, 2 executors"
-rm -rf "$work/predictions"
-"$root/mambavision" spark predict --master "$master" "${conf[@]}" --weights "$weights" --input "$work/images" \
-  --output "$work/predictions" --format json --partitions 2 --kernel-threads 1
+conf=(--conf spark.executor.memory=2g --conf spark.executor.cores=1 --conf spark.driver.host=127.0.0.1)
+for n in $executors; do
+  echo "== spark predict: $images images, $model, $n executor(s) of 1 core, batch 16"
+  rm -rf "$work/predictions"
+  "$root/mambavision" spark predict --master "$master" "${conf[@]}" --conf spark.cores.max="$n" --weights "$weights" \
+    --input "$work/images" --output "$work/predictions" --format json --partitions "$n" --kernel-threads 1 --batch-size 16
+done
+conf+=(--conf spark.cores.max=2)
 echo "== spark train: flat_tiny, 2 barrier tasks"
 "$root/mambavision" spark train --master "$master" "${conf[@]}" --workers 2 --kernel-threads 1 --set depth=2 --set img_size=32 \
   --set patch_size=8 --set dataset_size=256 --set batch_size=32 --set epochs=2 --set visualize=false --set save_dir="$work/runs"
+if [ "${MV_CLUSTER_ALLREDUCE:-0}" = 1 ]; then
+  echo "== spark bench-allreduce: 2 executors"
+  "$root/mambavision" spark bench-allreduce --master "$master" "${conf[@]}" --workers 2 --steps 10
+fi

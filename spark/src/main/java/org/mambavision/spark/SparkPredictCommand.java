@@ -89,6 +89,7 @@ public final class SparkPredictCommand implements Callable<Integer> {
         // read the weights once on the driver: a bad file or model name is one error before any task starts (in
         // local mode the executors then share this copy)
         PredictorCache.get(model, weights, maxImagePixels, kernelThreads);
+        long t0 = System.nanoTime();
         Dataset<Row> files = readImages(spark);
         if (partitions > 0) files = files.repartition(partitions);
         MambaVisionClassifier classifier = new MambaVisionClassifier().setInputCol("content").setModelName(model).setWeights(weights)
@@ -107,13 +108,15 @@ public final class SparkPredictCommand implements Callable<Integer> {
         var writer = result.write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists).format(fmt);
         if (fmt.equals("csv")) writer = writer.option("header", "true");
         writer.save(output);
+        double seconds = (System.nanoTime() - t0) * 1e-9;
         long images = result.count();
         List<Row> errors = result.filter(col("error").isNotNull()).select("error").limit(20).collectAsList();
         long errorCount = errors.isEmpty() ? 0 : result.filter(col("error").isNotNull()).count();
         result.unpersist();
         for (Row e : errors) System.err.println("error: " + e.getString(0));
         if (errorCount > errors.size()) System.err.println("... and " + (errorCount - errors.size()) + " more (see the error column)");
-        System.out.printf(Locale.ROOT, "%d image(s) classified, %d could not be read; results in %s (%s)%n", images - errorCount, errorCount, output, fmt);
+        System.out.printf(Locale.ROOT, "%d image(s) classified, %d could not be read; results in %s (%s); %.1f s, %.1f images/s "
+                + "(listing, reading, decoding, classifying and writing)%n", images - errorCount, errorCount, output, fmt, seconds, images / seconds);
         return errorCount > 0 ? 1 : 0;
     }
 
