@@ -25,7 +25,7 @@ public final class Main implements Callable<Integer> {
     }
 
     /** Runs {@code cl} (the CLI, or a test's variant of it) with the CLI's error handling. */
-    static int run(CommandLine cl, java.io.PrintWriter err, String... args) {
+    public static int run(CommandLine cl, java.io.PrintWriter err, String... args) {
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             String line = errorLine(ex);
