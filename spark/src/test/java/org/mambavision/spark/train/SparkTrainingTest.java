@@ -60,7 +60,6 @@ class SparkTrainingTest {
             for (int i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
         }
         assertTrue(worst < 1e-4, "weights differ by up to " + worst);
-        assertTrue(worst > 0 || wa.size() > 0);
     }
 
     @Test
