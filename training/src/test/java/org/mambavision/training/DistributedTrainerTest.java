@@ -119,6 +119,19 @@ class DistributedTrainerTest {
     }
 
     @Test
+    void aBatchNormModelTrainsWithPerProcessStatisticsAndRankZerosRunningStatistics(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("bn").resolve("run");
+        List<Trainer.Result> r = runGroup(2, run, "model=mambavision_mini", "depth=null", "patch_size=16", "img_size=32", "batch_size=8",
+                "dataset_size=40", "epochs=2", "visualize=false", "tensorboard=false");
+        assertEquals(2, r.get(0).epochsDone());
+        assertEquals(r.get(0).finalValLoss(), r.get(1).finalValLoss(), 0.0);
+        assertTrue(Double.isFinite(r.get(0).finalValLoss()));
+        Map<String, Tensor> saved = TrainCheckpoint.read(run.resolve(RunTracker.LAST)).model();
+        assertTrue(saved.keySet().stream().anyMatch(k -> k.endsWith("running_mean")), "a model with BatchNorm: " + saved.keySet());
+        assertEquals(2, MetricsLog.read(run).size());
+    }
+
+    @Test
     void aProcessThatStartsFromAnotherCheckpointIsRefused(@TempDir Path dir) throws Exception {
         ThreadGroup g = new ThreadGroup(2);
         Path run = dir.resolve("run");
