@@ -103,10 +103,10 @@ public final class Trainer {
      * Makes this trainer process {@code group.rank()} of a data-parallel run: it trains on its shard of every global
      * batch of {@code batch_size} images, the gradients are summed over the group before every optimizer step (so the
      * result is that of one process at the whole batch, up to float rounding), each process evaluates its part of the
-     * validation set (with rank 0's BatchNorm running statistics, given to all at the end of every epoch), and only
-     * rank 0 writes the run directory {@code runDir}. Every process must be able to read {@code runDir}: when it holds a checkpoint, every process
-     * resumes from it (a data-parallel job restarted after a failure continues from its last checkpoint). BatchNorm
-     * models take their batch statistics per process, as PyTorch's DistributedDataParallel does without SyncBatchNorm.
+     * validation set, and only rank 0 writes the run directory {@code runDir}. BatchNorm models take their batch
+     * statistics per process, as PyTorch's DistributedDataParallel does without SyncBatchNorm, and every process gets
+     * rank 0's running statistics at the end of each epoch. Every process must be able to read {@code runDir}: when it
+     * holds a checkpoint, every process resumes from it (a job restarted after a failure continues from there).
      */
     public Trainer distributed(ProcessGroup group, Path runDir) {
         this.group = group;
