@@ -114,6 +114,11 @@ public final class Trainer {
         return this;
     }
 
+    /** Deletes a new run's directory when the run failed before its first checkpoint (as {@link #run} does for its own). */
+    public static void discardIfNoCheckpoint(Path runDir) {
+        RunTracker.removeIfNoCheckpoint(runDir, line -> {});
+    }
+
     private boolean writesRunDir() {
         return group.rank() == 0;
     }
