@@ -30,19 +30,9 @@ class OnnxExportTest {
     @TempDir
     Path tmp;
 
-    static double relError(float[] actual, float[] expected) {
-        double d = 0, n = 0;
-        for (int i = 0; i < expected.length; i++) {
-            double e = expected[i];
-            d += (actual[i] - e) * (actual[i] - e);
-            n += e * e;
-        }
-        return Math.sqrt(d) / Math.max(Math.sqrt(n), 1e-30);
-    }
-
     static void assertClose(String what, Tensor expected, Tensor actual) {
         assertArrayEquals(expected.shape(), actual.shape(), what + ": shape");
-        double err = relError(actual.data, expected.data);
+        double err = GoldenCases.relError(actual.data, expected.data);
         assertTrue(err <= TOL, what + ": relative error " + err + " > " + TOL);
     }
 
