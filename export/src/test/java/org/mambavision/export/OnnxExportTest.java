@@ -95,6 +95,21 @@ class OnnxExportTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"18", "23"})
+    void laterOpsets(int opset) throws Exception {
+        Path dir = GoldenCases.dirOrNull("mini_ls");
+        Assumptions.assumeTrue(dir != null, "no ../shared/golden");
+        VisionModel m = GoldenCases.load(dir);
+        Path file = tmp.resolve("opset" + opset + ".onnx");
+        OnnxExporter.export(m, ImageNetClasses.names().subList(0, m.numClasses()), EvalPreprocessing.official(m),
+                OnnxExporter.Options.of(72, 104).withOpset(opset), file);
+        try (OrtModel ort = new OrtModel(file)) {
+            Tensor x = images(2, 72, 104, 5);
+            assertClose("opset " + opset, engine(m, x).get("logits"), ort.run(x).get("logits"));
+        }
+    }
+
     @Test
     void unrolledScanFormAgrees() throws Exception {
         Path dir = GoldenCases.dirOrNull("mini");
