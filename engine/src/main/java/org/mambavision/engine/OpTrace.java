@@ -129,14 +129,20 @@ public final class OpTrace {
     }
 
     private void rename(String from, String to) {
-        for (int i = 0; i < main.nodes.size(); i++) {
-            Node n = main.nodes.get(i);
+        rename(main, from, to);
+        values.replaceAll((k, v) -> v.equals(from) ? to : v);
+    }
+
+    /** Renames a value in {@code g} and in its subgraphs (a loop body may read values of the graph around it). */
+    private static void rename(Graph g, String from, String to) {
+        for (int i = 0; i < g.nodes.size(); i++) {
+            Node n = g.nodes.get(i);
+            for (Attr a : n.attrs) if (a.value() instanceof Graph sub) rename(sub, from, to);
             if (n.outputs.contains(from) || n.inputs.contains(from)) {
-                main.nodes.set(i, new Node(n.op, n.inputs.stream().map(s -> s.equals(from) ? to : s).toList(),
+                g.nodes.set(i, new Node(n.op, n.inputs.stream().map(s -> s.equals(from) ? to : s).toList(),
                         n.outputs.stream().map(s -> s.equals(from) ? to : s).toList(), n.attrs));
             }
         }
-        values.replaceAll((k, v) -> v.equals(from) ? to : v);
     }
 
     // ---- what the ops call -------------------------------------------------------------------
