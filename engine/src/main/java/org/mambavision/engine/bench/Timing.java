@@ -17,31 +17,15 @@ public final class Timing {
      * run in the interpreter or in C1 code that boxes every vector.
      */
     public static double medianSeconds(int warmup, double warmupSeconds, int runs, Runnable body) {
-        return alternatingMedianSeconds(warmup, warmupSeconds, runs, body)[0];
-    }
-
-    /**
-     * Median seconds per run of each body, timed in alternation (one run of each per round, after each has warmed up
-     * as above): two implementations compared on a shared machine see the same background load.
-     */
-    public static double[] alternatingMedianSeconds(int warmup, double warmupSeconds, int runs, Runnable... bodies) {
-        for (Runnable body : bodies) {
-            long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
-            for (int i = 0; i < warmup || System.nanoTime() < until; i++) body.run();
-        }
-        double[][] t = new double[bodies.length][runs];
+        long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        for (int i = 0; i < warmup || System.nanoTime() < until; i++) body.run();
+        double[] t = new double[runs];
         for (int i = 0; i < runs; i++) {
-            for (int b = 0; b < bodies.length; b++) {
-                long s = System.nanoTime();
-                bodies[b].run();
-                t[b][i] = (System.nanoTime() - s) * 1e-9;
-            }
+            long s = System.nanoTime();
+            body.run();
+            t[i] = (System.nanoTime() - s) * 1e-9;
         }
-        double[] medians = new double[bodies.length];
-        for (int b = 0; b < bodies.length; b++) {
-            Arrays.sort(t[b]);
-            medians[b] = runs % 2 == 1 ? t[b][runs / 2] : 0.5 * (t[b][runs / 2 - 1] + t[b][runs / 2]);
-        }
-        return medians;
+        Arrays.sort(t);
+        return runs % 2 == 1 ? t[runs / 2] : 0.5 * (t[runs / 2 - 1] + t[runs / 2]);
     }
 }
