@@ -32,28 +32,23 @@ final class ModelBenchmarks {
         Tensor x1 = Tensor.randn(rng, 1f, 1, m.inChans(), s.height(), s.width());
         m.freezeForInference(); // as Predictor and infer run it
         OnnxRuntimeSession ort = onnxRuntime ? new OnnxRuntimeSession(m, s.height(), s.width(), Parallel.threads()) : null;
-        try (var g = Tape.noGrad()) {
+        try (var g = Tape.noGrad(); OnnxRuntimeSession closed = ort) {
+            // ONNX Runtime's rows are timed after ours, each in a block of its own: alternating single runs let the
+            // threads of the runtime that just ran (spinning while idle) take the vCPUs of the other
             double t = Timing.medianSeconds(2, 5.0, runs, () -> pooled(() -> m.forward(x)));
             emit.accept(new BenchRow("model_infer", shape, batch / t, "images/s"));
             double tOrt = ort == null ? 0 : Timing.medianSeconds(2, 5.0, runs, () -> ort.run(x));
             if (ort != null) emit.accept(new BenchRow("ort_infer", shape, batch / tOrt, "images/s"));
             // Batch 1 compiles paths of its own (products of 49 rows, split K), and one run is ~50 ms: warm up
             // for 4 s and take the median of 40 runs, not of 5 within a quarter of a second.
-            double t1 = Timing.medianSeconds(3, 4.0, Math.max(runs, 40), () -> pooled(() -> m.forward(x1)));
+            int runs1 = Math.max(runs, 40);
+            double t1 = Timing.medianSeconds(3, 4.0, runs1, () -> pooled(() -> m.forward(x1)));
             emit.accept(new BenchRow("model_latency", shape1, t1 * 1e3, "ms"));
             if (ort != null) {
-                double t1Ort = Timing.medianSeconds(3, 4.0, Math.max(runs, 40), () -> ort.run(x1));
+                double t1Ort = Timing.medianSeconds(3, 4.0, runs1, () -> ort.run(x1));
                 emit.accept(new BenchRow("ort_latency", shape1, t1Ort * 1e3, "ms"));
                 emit.accept(new BenchRow("ratio_infer", shape + " ours/ort", tOrt / t, "x"));
                 emit.accept(new BenchRow("ratio_latency", shape1 + " ort/ours", t1Ort / t1, "x"));
-            }
-        } finally {
-            if (ort != null) {
-                try {
-                    ort.close();
-                } catch (ai.onnxruntime.OrtException e) {
-                    // closing a session that ran: nothing to report
-                }
             }
         }
         if (train) {

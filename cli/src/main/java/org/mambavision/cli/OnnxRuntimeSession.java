@@ -56,7 +56,11 @@ final class OnnxRuntimeSession implements AutoCloseable {
     }
 
     @Override
-    public void close() throws OrtException {
-        session.close();
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime could not close its session: " + e.getMessage(), e);
+        }
     }
 }

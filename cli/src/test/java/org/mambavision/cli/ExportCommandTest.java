@@ -40,6 +40,12 @@ class ExportCommandTest {
         }
     }
 
+    static List<String> outputs(Path model) throws Exception {
+        try (OrtSession s = OrtEnvironment.getEnvironment().createSession(model.toString(), new OrtSession.SessionOptions())) {
+            return List.copyOf(s.getOutputNames());
+        }
+    }
+
     static void assertClose(float[] expected, float[] actual) {
         assertEquals(expected.length, actual.length);
         double d = 0, n = 0;
@@ -57,20 +63,32 @@ class ExportCommandTest {
         }
     }
 
+    /** Runs {@code export --output out args}, then compares ONNX Runtime's logits with the engine's; returns the metadata. */
+    static Map<String, String> exportAndCompare(VisionModel m, Path out, int batch, int h, int w, String... args) throws Exception {
+        String[] all = new String[args.length + 3];
+        all[0] = "export";
+        all[1] = "--output";
+        all[2] = out.toString();
+        System.arraycopy(args, 0, all, 3, args.length);
+        var r = PredictCommandTest.run(all);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("wrote " + out), r.out());
+        Tensor x = Tensor.uniform(new SplittableRandom(1), -1f, 1f, batch, 3, h, w);
+        Map<String, String> meta = new java.util.HashMap<>();
+        assertClose(engine(m, x), ort(out, x, meta));
+        return meta;
+    }
+
     @Test
     void officialWeightsNonSquareWithFeatures() throws Exception {
         VisionModel m = ModelRegistry.create("mambavision_mini", ModelOptions.defaults().withClasses(5).withSeed(2));
         Path w = dir.resolve("mini.safetensors");
         Safetensors.write(w, m.stateDict(), java.util.Set.of(), Map.of("format", "pt", "num_classes", "5"));
         Path out = dir.resolve("mini.onnx");
-        var r = PredictCommandTest.run("export", "--model", "mambavision_mini", "--weights", w.toString(), "--output", out.toString(),
+        Map<String, String> meta = exportAndCompare(m, out, 2, 96, 128, "--model", "mambavision_mini", "--weights", w.toString(),
                 "--img-size", "96x128", "--features");
-        assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("outputs logits, stage0, stage1, stage2, stage3, pooled"), r.out());
-        Tensor x = Tensor.uniform(new SplittableRandom(1), -1f, 1f, 2, 3, 96, 128);
-        Map<String, String> meta = new java.util.HashMap<>();
-        assertClose(engine(m, x), ort(out, x, meta));
         assertEquals("mambavision_mini", meta.get("model"));
+        assertEquals(List.of("logits", "stage0", "stage1", "stage2", "stage3", "pooled"), outputs(out));
         assertEquals("96x128", meta.get("input_size"));
     }
 
@@ -82,11 +100,7 @@ class ExportCommandTest {
         Path ckpt = dir.resolve("best.safetensors");
         TrainCheckpoint.save(ckpt, new TrainCheckpoint.State(spec, m.stateDict(), Map.of(), null, classes, Map.of(), null));
         Path out = dir.resolve("flat.onnx");
-        var r = PredictCommandTest.run("export", "--weights", ckpt.toString(), "--output", out.toString());
-        assertEquals(0, r.code(), r.err());
-        Tensor x = Tensor.uniform(new SplittableRandom(1), -1f, 1f, 3, 3, 32, 32);
-        Map<String, String> meta = new java.util.HashMap<>();
-        assertClose(engine(m, x), ort(out, x, meta));
+        Map<String, String> meta = exportAndCompare(m, out, 3, 32, 32, "--weights", ckpt.toString());
         assertEquals("cat\ndog\nbird", meta.get("class_names"));
         assertEquals("32", meta.get("preprocess.size"));
     }

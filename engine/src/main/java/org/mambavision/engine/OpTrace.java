@@ -37,9 +37,20 @@ public final class OpTrace {
     /** One node: op type (default domain), input and output value names ("" for an absent optional input). */
     public record Node(String op, List<String> inputs, List<String> outputs, List<Attr> attrs) {}
 
-    /** A constant: float32 ({@code floats}) or int64 ({@code longs}) data of a shape. */
-    public record Initializer(String name, int[] shape, float[] floats, long[] longs) {
-        public long byteSize() { return floats != null ? 4L * floats.length : 8L * longs.length; }
+    /**
+     * A constant: float32 data of a shape, made by {@code floats} when it is written (a derived constant such as a
+     * transposed weight exists only then, so an export holds the model's weights once), or int64 {@code longs}.
+     */
+    public record Initializer(String name, int[] shape, java.util.function.Supplier<float[]> floats, long[] longs) {
+        public boolean isFloat() { return floats != null; }
+
+        public long numel() {
+            long n = 1;
+            for (int d : shape) n *= d;
+            return n;
+        }
+
+        public long byteSize() { return (isFloat() ? 4L : 8L) * numel(); }
     }
 
     /** ONNX element types used here. */
@@ -118,14 +129,20 @@ public final class OpTrace {
     }
 
     private void rename(String from, String to) {
-        for (int i = 0; i < main.nodes.size(); i++) {
-            Node n = main.nodes.get(i);
+        rename(main, from, to);
+        values.replaceAll((k, v) -> v.equals(from) ? to : v);
+    }
+
+    /** Renames a value in {@code g} and in its subgraphs (a loop body may read values of the graph around it). */
+    private static void rename(Graph g, String from, String to) {
+        for (int i = 0; i < g.nodes.size(); i++) {
+            Node n = g.nodes.get(i);
+            for (Attr a : n.attrs) if (a.value() instanceof Graph sub) rename(sub, from, to);
             if (n.outputs.contains(from) || n.inputs.contains(from)) {
-                main.nodes.set(i, new Node(n.op, n.inputs.stream().map(s -> s.equals(from) ? to : s).toList(),
+                g.nodes.set(i, new Node(n.op, n.inputs.stream().map(s -> s.equals(from) ? to : s).toList(),
                         n.outputs.stream().map(s -> s.equals(from) ? to : s).toList(), n.attrs));
             }
         }
-        values.replaceAll((k, v) -> v.equals(from) ? to : v);
     }
 
     // ---- what the ops call -------------------------------------------------------------------
@@ -183,21 +200,22 @@ public final class OpTrace {
         String param = paramNames.get(t);
         v = param != null ? param : fresh("const");
         // a parameter stays as it is while the model is exported; anything else may be a pooled buffer, reused later
-        initializers.add(new Initializer(v, t.shape(), param != null ? t.data : t.data.clone(), null));
+        float[] data = param != null ? t.data : t.data.clone();
+        initializers.add(new Initializer(v, t.shape(), () -> data, null));
         constants.put(t, v);
         return v;
     }
 
     /**
-     * A constant derived from a tensor (a transposed weight, some of its rows), made once per key: named after the
-     * tensor's parameter name plus {@code suffix} when it has one.
+     * A constant derived from a tensor (a transposed weight, some of its rows). From a parameter it is named after it
+     * plus {@code suffix}, made once per name, and {@code data} runs only when the model is written (parameters stay as
+     * they are until then); from any other tensor {@code data} runs now.
      */
     public String derived(Tensor source, String suffix, java.util.function.Supplier<float[]> data, int... shape) {
-        String base = paramNames.getOrDefault(source, null);
-        String key = (base != null ? base : "@" + System.identityHashCode(source)) + suffix;
-        return derived.computeIfAbsent(key, k -> {
-            String n = base != null ? base + suffix : fresh("const");
-            initializers.add(new Initializer(n, shape.clone(), data.get(), null));
+        String base = paramNames.get(source);
+        if (base == null) return constant(data.get(), shape);
+        return derived.computeIfAbsent(base + suffix, n -> {
+            initializers.add(new Initializer(n, shape.clone(), data, null));
             return n;
         });
     }
@@ -205,7 +223,8 @@ public final class OpTrace {
     /** A float32 constant. */
     public String constant(float[] data, int... shape) {
         String n = fresh("const");
-        initializers.add(new Initializer(n, shape.clone(), data.clone(), null));
+        float[] copy = data.clone();
+        initializers.add(new Initializer(n, shape.clone(), () -> copy, null));
         return n;
     }
 

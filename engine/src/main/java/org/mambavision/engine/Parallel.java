@@ -83,7 +83,7 @@ public final class Parallel {
             } finally {
                 INSIDE.set(false);
             }
-            job.awaitHelpers(helpers);
+            job.awaitTasks();
             job.rethrow();
         }
     }
@@ -116,7 +116,8 @@ public final class Parallel {
         /** Task t runs on pool thread t (see onEachThread), instead of whichever thread comes first. */
         final boolean pinned;
         final AtomicInteger next = new AtomicInteger();
-        final AtomicInteger helpersDone = new AtomicInteger();
+        /** Tasks finished (unpinned jobs) or helpers finished (pinned ones). */
+        final AtomicInteger done = new AtomicInteger();
         volatile Throwable failure;
         final Thread owner = Thread.currentThread();
 
@@ -138,12 +139,14 @@ public final class Parallel {
             }
             int i;
             while ((i = next.getAndIncrement()) < n) {
-                if (failure != null) return;
-                try {
-                    task.accept(i);
-                } catch (Throwable t) {
-                    failure = t;
+                if (failure == null) {
+                    try {
+                        task.accept(i);
+                    } catch (Throwable t) {
+                        failure = t;
+                    }
                 }
+                if (done.incrementAndGet() == n && Thread.currentThread() != owner) LockSupport.unpark(owner);
             }
         }
 
@@ -155,13 +158,27 @@ public final class Parallel {
         }
 
         void helperFinished() {
-            helpersDone.incrementAndGet();
+            done.incrementAndGet();
             LockSupport.unpark(owner);
         }
 
+        /** A pinned job: waits until every helper has run its task. */
         void awaitHelpers(int helpers) {
+            await(helpers);
+        }
+
+        /**
+         * An unpinned job: waits until every task has finished, not for the helpers as such. A helper that was not
+         * scheduled in time (its vCPU taken by the host, or still waking from park) is not waited for when the
+         * caller has run its share of the tasks meanwhile; it finds none left when it comes.
+         */
+        void awaitTasks() {
+            await(n);
+        }
+
+        private void await(int count) {
             int spins = 0;
-            while (helpersDone.get() < helpers) {
+            while (done.get() < count) {
                 if (++spins < 2000) Thread.onSpinWait();
                 else LockSupport.parkNanos(this, 50_000);
             }
@@ -169,7 +186,8 @@ public final class Parallel {
     }
 
     private static final class Worker extends Thread {
-        private volatile Job job;
+        /** The job to help with; taken atomically, since a finished job may be replaced before its helper came. */
+        private final java.util.concurrent.atomic.AtomicReference<Job> job = new java.util.concurrent.atomic.AtomicReference<>();
         private final int id;
 
         Worker(int id) {
@@ -179,7 +197,7 @@ public final class Parallel {
         }
 
         void submit(Job j) {
-            job = j;
+            job.set(j);
             LockSupport.unpark(this);
         }
 
@@ -189,7 +207,7 @@ public final class Parallel {
             long idleSince = System.nanoTime();
             int spins = 0;
             while (true) {
-                Job j = job;
+                Job j = job.getAndSet(null);
                 if (j == null) {
                     // Spin a little before parking: a model runs parallel regions back to back, and
                     // waking a parked thread (on these VMs, a halted vCPU) costs up to milliseconds.
@@ -200,9 +218,8 @@ public final class Parallel {
                     }
                     continue;
                 }
-                job = null;
                 j.runTasks(id);
-                j.helperFinished();
+                if (j.pinned) j.helperFinished();
                 idleSince = System.nanoTime();
                 spins = 0;
             }

@@ -61,11 +61,11 @@ final class OnnxWriter {
         List<OpTrace.Initializer> external = List.of();
         if (total >= externalThreshold) {
             data = output.resolveSibling(output.getFileName() + ".data");
-            external = trace.initializers().stream().filter(in -> in.floats() != null && in.byteSize() >= EXTERNAL_MIN_BYTES).toList();
+            external = trace.initializers().stream().filter(in -> in.isFloat() && in.byteSize() >= EXTERNAL_MIN_BYTES).toList();
             List<OpTrace.Initializer> toWrite = external;
             AtomicFiles.write(data, out -> {
                 CodedOutputStream cos = CodedOutputStream.newInstance(out, 1 << 16);
-                for (OpTrace.Initializer in : toWrite) ProtoMessage.writeFloatsLittleEndian(cos, in.floats());
+                for (OpTrace.Initializer in : toWrite) ProtoMessage.writeFloatsLittleEndian(cos, in.floats().get());
                 cos.flush();
             });
         }
@@ -99,7 +99,7 @@ final class OnnxWriter {
                         .varint(TENSOR_DATA_LOCATION, LOCATION_EXTERNAL));
                 offset += in.byteSize();
             } else {
-                g.message(GRAPH_INITIALIZER, in.floats() != null ? tensorHeader(in).rawFloats(TENSOR_RAW_DATA, in.floats())
+                g.message(GRAPH_INITIALIZER, in.isFloat() ? tensorHeader(in).rawFloats(TENSOR_RAW_DATA, in.floats(), in.numel())
                         : tensorHeader(in).packedLongs(TENSOR_INT64_DATA, in.longs()));
             }
         }
@@ -116,7 +116,7 @@ final class OnnxWriter {
         long[] dims = new long[in.shape().length];
         for (int i = 0; i < dims.length; i++) dims[i] = in.shape()[i];
         return new ProtoMessage().packedLongs(TENSOR_DIMS, dims)
-                .varint(TENSOR_DATA_TYPE, in.floats() != null ? OpTrace.FLOAT : OpTrace.INT64)
+                .varint(TENSOR_DATA_TYPE, in.isFloat() ? OpTrace.FLOAT : OpTrace.INT64)
                 .string(TENSOR_NAME, in.name());
     }
 

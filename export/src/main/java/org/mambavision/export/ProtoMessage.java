@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * A protobuf message assembled field by field and written with {@link CodedOutputStream}. Sizes are computed before
  * anything is written (a nested message is length-prefixed), so a large float array is written straight from the
- * {@code float[]} it lives in, never copied into a byte array of its own.
+ * {@code float[]} it lives in (made only then, when it is derived), never copied into a byte array of its own.
  */
 final class ProtoMessage {
     private sealed interface Field permits Varint, Fixed32, Bytes, Nested, PackedLongs, RawFloats {}
@@ -23,8 +23,8 @@ final class ProtoMessage {
 
     private record PackedLongs(int number, long[] values) implements Field {}
 
-    /** float32 values written little-endian as one bytes field (ONNX raw_data). */
-    private record RawFloats(int number, float[] values) implements Field {}
+    /** {@code count} float32 values, made when written, little-endian as one bytes field (ONNX raw_data). */
+    private record RawFloats(int number, java.util.function.Supplier<float[]> values, long count) implements Field {}
 
     private final List<Field> fields = new ArrayList<>();
     private long size = -1;
@@ -59,8 +59,8 @@ final class ProtoMessage {
         return this;
     }
 
-    ProtoMessage rawFloats(int number, float[] values) {
-        fields.add(new RawFloats(number, values));
+    ProtoMessage rawFloats(int number, java.util.function.Supplier<float[]> values, long count) {
+        fields.add(new RawFloats(number, values, count));
         return this;
     }
 
@@ -75,7 +75,7 @@ final class ProtoMessage {
                 case Bytes v -> CodedOutputStream.computeByteArraySize(v.number, v.value);
                 case Nested v -> delimited(v.number, v.value.size());
                 case PackedLongs v -> delimited(v.number, packedSize(v.values));
-                case RawFloats v -> delimited(v.number, 4L * v.values.length);
+                case RawFloats v -> delimited(v.number, 4L * v.count);
             };
         }
         size = s;
@@ -110,8 +110,10 @@ final class ProtoMessage {
                 }
                 case RawFloats v -> {
                     out.writeTag(v.number, 2);
-                    out.writeUInt64NoTag(4L * v.values.length);
-                    writeFloatsLittleEndian(out, v.values);
+                    float[] values = v.values.get();
+                    if (values.length != v.count) throw new IllegalStateException("raw data: " + values.length + " floats, announced " + v.count);
+                    out.writeUInt64NoTag(4L * v.count);
+                    writeFloatsLittleEndian(out, values);
                 }
             }
         }

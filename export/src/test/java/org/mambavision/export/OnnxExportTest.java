@@ -30,19 +30,9 @@ class OnnxExportTest {
     @TempDir
     Path tmp;
 
-    static double relError(float[] actual, float[] expected) {
-        double d = 0, n = 0;
-        for (int i = 0; i < expected.length; i++) {
-            double e = expected[i];
-            d += (actual[i] - e) * (actual[i] - e);
-            n += e * e;
-        }
-        return Math.sqrt(d) / Math.max(Math.sqrt(n), 1e-30);
-    }
-
     static void assertClose(String what, Tensor expected, Tensor actual) {
         assertArrayEquals(expected.shape(), actual.shape(), what + ": shape");
-        double err = relError(actual.data, expected.data);
+        double err = GoldenCases.relError(actual.data, expected.data);
         assertTrue(err <= TOL, what + ": relative error " + err + " > " + TOL);
     }
 
@@ -102,6 +92,21 @@ class OnnxExportTest {
                 assertClose(name + " official features", ref.tensor("features"), out.get("pooled"));
             }
             checkAgainstEngine(m, input.dim(2), input.dim(3));
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"18", "23"})
+    void laterOpsets(int opset) throws Exception {
+        Path dir = GoldenCases.dirOrNull("mini_ls");
+        Assumptions.assumeTrue(dir != null, "no ../shared/golden");
+        VisionModel m = GoldenCases.load(dir);
+        Path file = tmp.resolve("opset" + opset + ".onnx");
+        OnnxExporter.export(m, ImageNetClasses.names().subList(0, m.numClasses()), EvalPreprocessing.official(m),
+                OnnxExporter.Options.of(72, 104).withOpset(opset), file);
+        try (OrtModel ort = new OrtModel(file)) {
+            Tensor x = images(2, 72, 104, 5);
+            assertClose("opset " + opset, engine(m, x).get("logits"), ort.run(x).get("logits"));
         }
     }
 

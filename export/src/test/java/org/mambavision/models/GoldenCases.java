@@ -14,6 +14,11 @@ public final class GoldenCases {
         return g == null ? null : g.resolve(name);
     }
 
+    /** Relative error ||actual - expected|| / ||expected||, as the golden tests measure it. */
+    public static double relError(float[] actual, float[] expected) {
+        return GoldenCase.relError(actual, expected);
+    }
+
     /** The official model of a golden case with its weights loaded (every tensor present). */
     public static MambaVision load(Path dir) throws Exception {
         GoldenCase c = GoldenCase.read(dir);

@@ -55,7 +55,7 @@ public final class DepthwiseConv1d {
         OpTrace tr = OpTrace.active();
         if (tr != null && tr.traced(x)) {
             // a grouped Conv (one group per channel) with the weight as (C, 1, K)
-            String w3 = tr.derived(weight, "", () -> weight.data.clone(), C, 1, K);
+            String w3 = pytorchLayout ? tr.name(weight) : tr.derived(weight, ".3d", () -> weight.data, C, 1, K);
             tr.op(out, "Conv", x, w3, bias, OpTrace.Attr.i("group", C), OpTrace.Attr.ints("kernel_shape", K),
                     OpTrace.Attr.ints("pads", left, K - 1 - left));
         }

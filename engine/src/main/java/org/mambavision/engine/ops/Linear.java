@@ -26,11 +26,12 @@ public final class Linear {
                                boolean yChannelsFirst) {
         int in = weight.dim(1), n = r1 - r0;
         String rows = r0 == 0 && r1 == weight.dim(0) ? "" : "[" + r0 + ":" + r1 + "]";
-        String b = bias == null ? null : tr.derived(bias, rows + (yChannelsFirst && xChannelsFirst ? ".col" : ""),
-                () -> java.util.Arrays.copyOfRange(bias.data, r0, r1), yChannelsFirst && xChannelsFirst ? new int[] {n, 1} : new int[] {n});
+        boolean col = yChannelsFirst && xChannelsFirst;
+        String b = bias == null ? null : rows.isEmpty() && !col ? tr.name(bias)
+                : tr.derived(bias, rows + (col ? ".col" : ""), () -> java.util.Arrays.copyOfRange(bias.data, r0, r1), col ? new int[] {n, 1} : new int[] {n});
         String y;
-        if (xChannelsFirst && yChannelsFirst) {
-            String w = tr.derived(weight, rows, () -> java.util.Arrays.copyOfRange(weight.data, r0 * in, r1 * in), n, in);
+        if (col) {
+            String w = rows.isEmpty() ? tr.name(weight) : tr.derived(weight, rows, () -> java.util.Arrays.copyOfRange(weight.data, r0 * in, r1 * in), n, in);
             y = tr.tmp("MatMul", w, x);
         } else {
             String wT = tr.derived(weight, rows + ".T", () -> {

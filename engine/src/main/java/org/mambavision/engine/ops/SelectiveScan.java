@@ -64,7 +64,7 @@ public final class SelectiveScan {
     private static String emit(OpTrace tr, Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C, Tensor D, Tensor deltaBias,
                                boolean softplus, int d, int n, int l) {
         String dt = tr.name(delta);
-        if (deltaBias != null) dt = tr.tmp("Add", dt, tr.derived(deltaBias, ".col", () -> deltaBias.data.clone(), d, 1));
+        if (deltaBias != null) dt = tr.tmp("Add", dt, tr.derived(deltaBias, ".col", () -> deltaBias.data, d, 1));
         if (softplus) dt = tr.tmp("Softplus", dt);
         String steps = tr.tmp("Unsqueeze", tr.transpose(dt, 2, 0, 1), tr.longs(3));                    // (L, b, d, 1)
         String dA = tr.tmp("Exp", tr.tmp("Mul", steps, A));                                               // (L, b, d, n)
@@ -91,7 +91,7 @@ public final class SelectiveScan {
             default -> throw new IllegalArgumentException("-D" + SystemProperty.ONNX_SCAN.key + "=" + form + ": valid are scan, unrolled");
         };
         String y = tr.transpose(ySteps, 1, 2, 0);                                                         // (b, d, L)
-        if (D != null) y = tr.tmp("Add", y, tr.tmp("Mul", u, tr.derived(D, ".col", () -> D.data.clone(), d, 1)));
+        if (D != null) y = tr.tmp("Add", y, tr.tmp("Mul", u, tr.derived(D, ".col", () -> D.data, d, 1)));
         return y;
     }
 
