@@ -8,7 +8,7 @@ import picocli.CommandLine;
 @Command(name = "mambavision", mixinStandardHelpOptions = true, version = "mambavision 0.1.0",
         description = "Build, train, evaluate and serve MambaVision backbones on the JVM.",
         subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, InferCommand.class, SummaryCommand.class, ModelsCommand.class,
-                PlotCommand.class, BenchCommand.class, ConvertCommand.class, ServeCommand.class})
+                PlotCommand.class, BenchCommand.class, ConvertCommand.class, ExportCommand.class, ServeCommand.class})
 public final class Main implements Callable<Integer> {
     public static void main(String[] args) {
         System.exit(run(args));
@@ -25,7 +25,7 @@ public final class Main implements Callable<Integer> {
     }
 
     /** Runs {@code cl} (the CLI, or a test's variant of it) with the CLI's error handling. */
-    static int run(CommandLine cl, java.io.PrintWriter err, String... args) {
+    public static int run(CommandLine cl, java.io.PrintWriter err, String... args) {
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             String line = errorLine(ex);

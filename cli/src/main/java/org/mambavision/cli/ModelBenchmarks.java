@@ -3,6 +3,7 @@ package org.mambavision.cli;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import org.mambavision.engine.BufferPool;
+import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.bench.BenchRow;
@@ -18,22 +19,42 @@ import org.mambavision.training.optim.ParamGroups;
 final class ModelBenchmarks {
     private ModelBenchmarks() {}
 
-    static void run(String name, int batch, String imgSize, int runs, boolean train, Consumer<BenchRow> emit) {
+    /** Our engine's rows; with {@code onnxRuntime}, ONNX Runtime's rows on the exported model beside each, and their ratios. */
+    static void run(String name, int batch, String imgSize, int runs, boolean train, boolean onnxRuntime, Consumer<BenchRow> emit)
+            throws java.io.IOException {
         if (batch < 1) throw new UserError("--batch must be >= 1");
         VisionModel m = ModelRegistry.create(name);
         ImageSize s = ImageSize.parse(imgSize, m.defaultImgSize());
         String shape = m.name() + " b" + batch + " " + s.height() + "x" + s.width();
+        String shape1 = m.name() + " b1 " + s.height() + "x" + s.width();
         SplittableRandom rng = new SplittableRandom(7);
         Tensor x = Tensor.randn(rng, 1f, batch, m.inChans(), s.height(), s.width());
         Tensor x1 = Tensor.randn(rng, 1f, 1, m.inChans(), s.height(), s.width());
         m.freezeForInference(); // as Predictor and infer run it
+        OnnxRuntimeSession ort = onnxRuntime ? new OnnxRuntimeSession(m, s.height(), s.width(), Parallel.threads()) : null;
         try (var g = Tape.noGrad()) {
             double t = Timing.medianSeconds(2, 5.0, runs, () -> pooled(() -> m.forward(x)));
             emit.accept(new BenchRow("model_infer", shape, batch / t, "images/s"));
+            double tOrt = ort == null ? 0 : Timing.medianSeconds(2, 5.0, runs, () -> ort.run(x));
+            if (ort != null) emit.accept(new BenchRow("ort_infer", shape, batch / tOrt, "images/s"));
             // Batch 1 compiles paths of its own (products of 49 rows, split K), and one run is ~50 ms: warm up
             // for 4 s and take the median of 40 runs, not of 5 within a quarter of a second.
             double t1 = Timing.medianSeconds(3, 4.0, Math.max(runs, 40), () -> pooled(() -> m.forward(x1)));
-            emit.accept(new BenchRow("model_latency", m.name() + " b1 " + s.height() + "x" + s.width(), t1 * 1e3, "ms"));
+            emit.accept(new BenchRow("model_latency", shape1, t1 * 1e3, "ms"));
+            if (ort != null) {
+                double t1Ort = Timing.medianSeconds(3, 4.0, Math.max(runs, 40), () -> ort.run(x1));
+                emit.accept(new BenchRow("ort_latency", shape1, t1Ort * 1e3, "ms"));
+                emit.accept(new BenchRow("ratio_infer", shape + " ours/ort", tOrt / t, "x"));
+                emit.accept(new BenchRow("ratio_latency", shape1 + " ort/ours", t1Ort / t1, "x"));
+            }
+        } finally {
+            if (ort != null) {
+                try {
+                    ort.close();
+                } catch (ai.onnxruntime.OrtException e) {
+                    // closing a session that ran: nothing to report
+                }
+            }
         }
         if (train) {
             m.train(true);

@@ -13,6 +13,8 @@ public enum SystemProperty {
     GEMM_KC("mv.gemm.kc", "GEMM depth block, floats (default 192): an A micro-panel stays in L1; for a CPU with other caches"),
     GEMM_MC("mv.gemm.mc", "GEMM rows of A packed at a time (default 240): MC x KC floats stay in L2"),
     GEMM_NC("mv.gemm.nc", "GEMM columns of a packed B block (default 576): KC x NC floats stay in L2"),
+    ONNX_SCAN("mv.onnx.scan", "ONNX export: how the selective scan is written, scan (default: an ONNX Scan carrying the state)"
+            + " or unrolled (nodes per step); the README's ONNX section says what each measured in ONNX Runtime"),
     GOLDEN("mv.golden", "tests only: the folder of golden test vectors (default ../shared/golden; Maven sets it)");
 
     /** The property's name, e.g. {@code mv.threads}. */

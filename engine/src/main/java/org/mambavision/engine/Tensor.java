@@ -149,6 +149,8 @@ public final class Tensor {
         s = checkShape(s);
         if (numel(s) != numel()) throw new IllegalArgumentException("reshape: cannot reshape " + shapeString() + " to " + Arrays.toString(newShape));
         Tensor out = new Tensor(data, s, scope);
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(this)) tr.bind(out, tr.reshape(this, s));
         Tape.record(out, () -> {
             float[] g = out.grad, gi = gradBuffer();
             for (int i = 0; i < g.length; i++) gi[i] += g[i];
@@ -165,7 +167,10 @@ public final class Tensor {
 
     /** The same data, cut off from the tape (no gradient flows through). */
     public Tensor detach() {
-        return new Tensor(data, shape, scope);
+        Tensor out = new Tensor(data, shape, scope);
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(this)) tr.bind(out, tr.name(this));
+        return out;
     }
 
     // ---- autograd ------------------------------------------------------------------------

@@ -144,11 +144,26 @@ public final class Predictor {
 
     /** Top-k of a preprocessed (1, C, S, S) input. */
     public List<Prediction> classify(Tensor input, int topK) {
+        return classifyBatch(input, topK).get(0);
+    }
+
+    /** Top-k of each image of a preprocessed (N, C, S, S) batch, in one forward pass (list i: image i). */
+    public List<List<Prediction>> classifyBatch(Tensor input, int topK) {
         Tensor probs;
         try (var g = Tape.noGrad()) {
             probs = Softmax.forward(model.forward(input));
         }
-        return topK(probs.data, topK);
+        int n = input.dim(0), classes = probs.numel() / n;
+        List<List<Prediction>> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) out.add(topK(java.util.Arrays.copyOfRange(probs.data, i * classes, (i + 1) * classes), topK));
+        return out;
+    }
+
+    /** The four stage maps and the pooled features of a preprocessed (N, C, S, S) batch. */
+    public Features features(Tensor input) {
+        try (var g = Tape.noGrad()) {
+            return model.forwardFeatures(input);
+        }
     }
 
     /** The four stage maps and the pooled features of an image file (decoded with the pixel limit). */
@@ -157,9 +172,7 @@ public final class Predictor {
     }
 
     public Features features(BufferedImage img) {
-        try (var g = Tape.noGrad()) {
-            return model.forwardFeatures(preprocess(img));
-        }
+        return features(preprocess(img));
     }
 
     /** The k most probable classes of a probability vector, most probable first. */

@@ -29,6 +29,26 @@ public class PredictorTest {
     }
 
     @Test
+    void aBatchGivesEachImageItsOwnResult() {
+        Predictor p = new Predictor(mini(), ModelCheckpoint.indexNames(7));
+        List<BufferedImage> images = List.of(picture(1, 40, 30), picture(5, 64, 64), picture(9, 33, 71));
+        int per = p.preprocess(images.get(0)).numel();
+        float[] data = new float[images.size() * per];
+        for (int i = 0; i < images.size(); i++) System.arraycopy(p.preprocess(images.get(i)).data, 0, data, i * per, per);
+        int s = p.preprocessing().size();
+        List<List<Predictor.Prediction>> batch = p.classifyBatch(org.mambavision.engine.Tensor.of(data, images.size(), 3, s, s), 3);
+        assertEquals(images.size(), batch.size());
+        for (int i = 0; i < images.size(); i++) {
+            List<Predictor.Prediction> one = p.predict(images.get(i), 3);
+            for (int k = 0; k < 3; k++) {
+                assertEquals(one.get(k).index(), batch.get(i).get(k).index(), "image " + i + " rank " + k);
+                assertEquals(one.get(k).probability(), batch.get(i).get(k).probability(), 1e-5f, "image " + i + " rank " + k);
+            }
+        }
+        assertNotEquals(batch.get(0).get(0).probability(), batch.get(1).get(0).probability(), "distinct images, distinct results");
+    }
+
+    @Test
     void oneSharedPredictorGivesTheSequentialResultsOnEightThreads() throws Exception {
         Predictor p = new Predictor(mini(), ModelCheckpoint.indexNames(7));
         int n = 16;

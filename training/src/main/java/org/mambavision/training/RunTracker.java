@@ -37,13 +37,16 @@ final class RunTracker implements AutoCloseable {
     private final Consumer<String> log, warn;
     private final Progress progress;
     private final boolean resumed;
+    /** False on the data-parallel processes other than rank 0: they log, and write nothing. */
+    private final boolean writes;
     private MetricsLog metrics;
     private TensorBoardWriter tb;
     private List<String> classNames = List.of();
     /** Unreadable images already named in the log (train and val may share a base dataset, so its list). */
     private final java.util.Set<String> skippedImages = new java.util.LinkedHashSet<>();
 
-    RunTracker(Path runDir, TrainConfig cfg, Consumer<String> log, boolean interactive, boolean resumed) {
+    RunTracker(Path runDir, TrainConfig cfg, Consumer<String> log, boolean interactive, boolean resumed, boolean writes) {
+        this.writes = writes;
         this.runDir = runDir;
         this.cfg = cfg;
         this.log = log;
@@ -54,6 +57,7 @@ final class RunTracker implements AutoCloseable {
 
     void start(VisionModel model, TrainingData data, ModelSpec spec, int startEpoch) {
         classNames = data.classNames;
+        if (!writes) return;
         Guard.run(warn, "writing config.yaml", () -> ConfigLoader.writeYaml(cfg, runDir.resolve("config.yaml")));
         reportSkipped(data);
         metrics = resumed && hasMetrics(startEpoch) ? MetricsLog.resume(runDir, startEpoch, warn) : new MetricsLog(runDir, warn);
@@ -95,7 +99,7 @@ final class RunTracker implements AutoCloseable {
     }
 
     void sampleGrid(DataLoader.Batch b, TrainingData data) {
-        if (!cfg.visualize || resumed) return;
+        if (!cfg.visualize || resumed || !writes) return;
         Guard.run(warn, "sample grid", () -> {
             int n = Math.min(16, b.size());
             String[] labels = new String[n];
@@ -133,6 +137,7 @@ final class RunTracker implements AutoCloseable {
         log.accept(String.format(Locale.ROOT, "epoch %d/%d  train loss %.4f acc %.4f | val loss %.4f top1 %.4f top5 %.4f%s | lr %.2e | %.1f img/s | %.1f s",
                 epoch, cfg.epochs, trainLoss, trainTop1, vl, v1, v5,
                 evEma == null ? "" : String.format(Locale.ROOT, " (EMA top1 %.4f)", evEma.top1()), lr, imgPerSec, secs));
+        if (!writes) return;
         metrics.log(new MetricsLog.EpochMetrics(epoch, trainLoss, trainTop1, vl, v1, v5, lr, imgPerSec, secs, extra));
         if (tb != null) {
             tb.addScalar("train/loss", (float) trainLoss, epoch);
@@ -176,11 +181,12 @@ final class RunTracker implements AutoCloseable {
 
     /** best.safetensors := last.safetensors, atomically. */
     void copyBest() throws IOException {
-        AtomicFiles.copy(runDir.resolve(LAST), runDir.resolve(BEST));
+        if (writes) AtomicFiles.copy(runDir.resolve(LAST), runDir.resolve(BEST));
     }
 
     void finish(Trainer.Result r, VisionModel model, TrainingData data) {
         reportSkipped(data);
+        if (!writes) return;
         Map<String, Object> s = summary(r, model);
         writeReport(s);
         log.accept("");

@@ -100,8 +100,23 @@ public final class TrainStep {
      * Call it inside a {@link BufferPool} scope; the model must be in training mode.
      */
     public Result run(Tensor images, int[] labels, float[] softTargets, float labelSmoothing, float lossScale) {
+        return run(images, labels, softTargets, labelSmoothing, lossScale, 0);
+    }
+
+    /**
+     * As {@link #run(Tensor, int[], float[], float, float)} for images that start at image {@code firstImage} of a
+     * larger batch (a data-parallel process's share), so that drop path draws what it draws for those images of the
+     * whole batch.
+     */
+    public Result run(Tensor images, int[] labels, float[] softTargets, float labelSmoothing, float lossScale, int firstImage) {
         int n = images.dim(0);
-        if (n <= microBatch) return runBatch(images, labels, softTargets, labelSmoothing, lossScale, 0);
+        if (n <= microBatch) {
+            try {
+                return runBatch(images, labels, softTargets, labelSmoothing, lossScale, firstImage);
+            } finally {
+                model.stochasticDepth().sampleOffset(0);
+            }
+        }
         int parts = (n + microBatch - 1) / microBatch, per = images.numel() / n, classes = model.numClasses();
         long seed = model.stochasticDepth().seed(), calls = model.stochasticDepth().calls();
         double loss = 0;
@@ -117,7 +132,7 @@ public final class TrainStep {
                     System.arraycopy(images.data, lo * per, x.data, 0, (hi - lo) * per);
                     Result r = runBatch(x, Arrays.copyOfRange(labels, lo, hi),
                             softTargets == null ? null : Arrays.copyOfRange(softTargets, lo * classes, hi * classes),
-                            labelSmoothing, lossScale * (hi - lo) / n, lo);
+                            labelSmoothing, lossScale * (hi - lo) / n, firstImage + lo);
                     if (!Float.isFinite(r.loss())) return r;
                     loss += (double) r.loss() * (hi - lo) / n;
                     correct += r.correct();

@@ -69,6 +69,9 @@ public final class Trainer {
     private volatile boolean stopRequested;
     private long heapBytes = Runtime.getRuntime().maxMemory();
     private Path runDir;
+    private ProcessGroup group = ProcessGroup.single();
+    /** The run directory a distributed run was given (null: a new one under save_dir, or the one resumed). */
+    private Path sharedRunDir;
 
     public Trainer(TrainConfig cfg, Consumer<String> log, boolean interactive) {
         cfg.validate();
@@ -96,8 +99,26 @@ public final class Trainer {
         return runDir;
     }
 
+    /**
+     * Makes this trainer process {@code group.rank()} of a data-parallel run: it trains on its shard of every global
+     * batch of {@code batch_size} images, the gradients are summed over the group before every optimizer step (so the
+     * result is that of one process at the whole batch, up to float rounding), and only rank 0 writes the run directory
+     * {@code runDir}. Every process must be able to read {@code runDir}: when it holds a checkpoint, every process
+     * resumes from it (a data-parallel job restarted after a failure continues from its last checkpoint). BatchNorm
+     * models take their batch statistics per process, as PyTorch's DistributedDataParallel does without SyncBatchNorm.
+     */
+    public Trainer distributed(ProcessGroup group, Path runDir) {
+        this.group = group;
+        this.sharedRunDir = runDir;
+        return this;
+    }
+
+    private boolean writesRunDir() {
+        return group.rank() == 0;
+    }
+
     /** Creates {@code save_dir/NAME-TIMESTAMP} (NAME: the run name or the model), unique. */
-    static Path newRunDir(TrainConfig c) throws IOException {
+    public static Path newRunDir(TrainConfig c) throws IOException {
         String name = c.name != null ? c.name : c.model;
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Path base = Path.of(c.saveDir);
@@ -111,15 +132,20 @@ public final class Trainer {
     public Result run() throws IOException {
         long t0 = System.nanoTime();
         Resume resume = null;
-        if (cfg.resume != null) {
-            Path r = Path.of(cfg.resume);
+        Path resumeFrom = cfg.resume != null ? Path.of(cfg.resume)
+                : sharedRunDir != null && Files.isRegularFile(sharedRunDir.resolve(RunTracker.LAST)) ? sharedRunDir : null;
+        if (resumeFrom != null) {
+            Path r = resumeFrom;
             Path ckpt = Files.isDirectory(r) ? r.resolve(RunTracker.LAST) : r;
             if (!Files.isRegularFile(ckpt)) throw new IOException(ckpt + ": no checkpoint to resume from");
             TrainCheckpoint.State state = TrainCheckpoint.read(ckpt);
             resume = new Resume(ckpt, state, TrainCheckpoint.Position.of(state.info(), ckpt));
             runDir = ckpt.toAbsolutePath().getParent();
-            RunTracker.removeStrayTemporaries(runDir, log);
+            if (writesRunDir()) RunTracker.removeStrayTemporaries(runDir, log);
             log.accept("resuming " + runDir + " at epoch " + (resume.position().epoch() + 1) + ", batch " + resume.position().batch());
+        } else if (sharedRunDir != null) {
+            runDir = sharedRunDir;
+            if (writesRunDir()) Files.createDirectories(runDir);
         } else {
             runDir = newRunDir(cfg);
         }
@@ -128,7 +154,7 @@ public final class Trainer {
         try {
             return train(resume, t0);
         } catch (IOException | RuntimeException | Error e) {
-            if (resume == null) RunTracker.removeIfNoCheckpoint(runDir, log);
+            if (resume == null && sharedRunDir == null) RunTracker.removeIfNoCheckpoint(runDir, log);
             throw e;
         } finally {
             BufferPool.trim(); // the pooled working set of the last step is not needed after the run
@@ -170,16 +196,22 @@ public final class Trainer {
         FineTuning.trainMode(model, cfg.freeze);
         if (cfg.gradientCheckpointing) GradientCheckpointing.enable(model); // before planning: it lowers the estimate
         // the loader holds the batches built ahead (prefetch, as TrainingData sets it) and the one in use
-        MemoryPlanner.Plan plan = MemoryPlanner.plan(model, cfg.imgSize, cfg.batchSize, TrainStep.shardsFor(model, cfg.dataParallel) - 1,
+        // a process of a distributed run holds its share of the batch
+        int processBatch = (cfg.batchSize + group.size() - 1) / group.size();
+        MemoryPlanner.Plan plan = MemoryPlanner.plan(model, cfg.imgSize, processBatch, TrainStep.shardsFor(model, cfg.dataParallel) - 1,
                 cfg.ema ? 5 : 4, Math.max(2, cfg.numWorkers) + 1, cfg.gradientCheckpointing, heapBytes, log);
-        int batch = plan.batchSize(), accum = cfg.accumulationSteps;
+        int batch = cfg.batchSize, accum = cfg.accumulationSteps;
         TrainStep step = TrainStep.create(model, () -> {
             VisionModel replica = spec.create(cfg.seed);
             if (cfg.gradientCheckpointing) GradientCheckpointing.enable(replica);
             return replica;
         }, cfg.dataParallel).microBatch(plan.microBatch());
-        RunTracker tracker = new RunTracker(runDir, cfg, log, interactive, resume != null);
-        try (TrainingData data = TrainingData.create(cfg, batch, plan.microBatch(), log)) {
+        RunTracker tracker = new RunTracker(runDir, cfg, log, interactive, resume != null, writesRunDir());
+        try (TrainingData data = TrainingData.create(cfg, batch, plan.microBatch(), group.rank(), group.size(), log)) {
+            if (Math.min(batch, data.train.size()) < group.size()) {
+                throw new IllegalArgumentException("batch_size " + batch + " with " + data.train.size() + " training images leaves some of the "
+                        + group.size() + " processes without images; use a batch_size of at least " + group.size());
+            }
             if (data.train.numClasses() != model.numClasses()) {
                 throw new IllegalArgumentException("num_classes is " + cfg.numClasses + " but dataset '" + cfg.dataset + "' has "
                         + data.train.numClasses() + " classes; set num_classes: " + data.train.numClasses());
@@ -198,6 +230,7 @@ public final class Trainer {
             Map<String, Tensor> liveState = model.stateDict();
             java.util.Collection<Tensor> params = model.namedParameters().values();
             Ema ema = cfg.ema ? new Ema(liveState, cfg.emaDecay) : null;
+            GradientSync sync = group.size() > 1 ? new GradientSync(group, params) : null;
 
             int startEpoch = 0, startBatch = 0;
             double best = -1, bestLoss = Double.POSITIVE_INFINITY;
@@ -215,11 +248,13 @@ public final class Trainer {
                 bestLoss = pos.bestValLoss();
                 model.stochasticDepth().restore(pos.dropPathSeed(), pos.dropPathCalls());
             }
+            if (sync != null) sync.agree(opt.stepCount(), "optimizer step");
             tracker.start(model, data, spec, startEpoch);
             log.accept(String.format(Locale.ROOT, "model %s: %,d parameters; data %s: %d train / %d val images, %d classes; batch %d%s%s; %d epochs; run dir %s",
                     model.name(), model.numParams(), cfg.dataset, data.train.size(), data.val.size(), data.train.numClasses(), batch,
                     (accum > 1 ? " x " + accum + " accumulation" : "") + (plan.split() ? " (" + plan.microBatches() + " micro-batches)" : ""),
-                    step.shards(plan.microBatch()) > 1 ? " (data-parallel: " + step.shards(plan.microBatch()) + " shards)" : "", cfg.epochs, runDir));
+                    (step.shards(plan.microBatch()) > 1 ? " (data-parallel: " + step.shards(plan.microBatch()) + " shards)" : "")
+                            + (sync != null ? " over " + group.size() + " processes (this one: rank " + group.rank() + ")" : ""), cfg.epochs, runDir));
 
             Evaluator.Result lastEval = null;
             double lastLr = schedule.lr(opt.stepCount());
@@ -245,21 +280,31 @@ public final class Trainer {
                     for (; b < batchesPerEpoch; b++) {
                         DataLoader.Batch batchData = it.next();
                         if (epoch == 0 && b == 0) tracker.sampleGrid(batchData, data);
+                        boolean stepped = (b + 1) % accum == 0 || b == batchesPerEpoch - 1, stop = stopRequested;
+                        int images = data.trainLoader.globalBatchSize(b); // of all processes
                         // The step's activations and gradients come from (and go back to) the buffer pool.
                         try (var buffers = BufferPool.open()) {
+                            // a process's share of the mean over the whole batch
+                            float scale = sync == null ? 1f / accum : 1f / accum * batchData.size() / images;
                             TrainStep.Result r = step.run(batchData.images(), batchData.labels(), batchData.softTargets(),
-                                    (float) cfg.labelSmoothing, 1f / accum);
+                                    (float) cfg.labelSmoothing, scale, data.trainLoader.shardOffset(b));
                             float lossValue = r.loss();
+                            long hits = r.correct();
+                            if (sync != null) { // the group's loss and hits, and before an optimizer step the group's gradient
+                                GradientSync.Totals t = sync.reduce((double) r.loss() * batchData.size(), r.correct(), stopRequested, stepped);
+                                lossValue = (float) (t.lossSum() / images);
+                                hits = t.correct();
+                                stop = t.stop();
+                            }
                             if (!Float.isFinite(lossValue)) {
                                 stopReason = new StopReason.NonFiniteLoss(lossValue, epoch + 1, b + 1, runDir.resolve(RunTracker.LAST));
                                 break; // closes the scope
                             }
-                            lossSum += lossValue * batchData.size();
+                            lossSum += lossValue * images;
                             tracker.batchLoss(lossValue);
-                            correct += r.correct();
-                            seen += batchData.size();
+                            correct += hits;
+                            seen += images;
                         }
-                        boolean stepped = (b + 1) % accum == 0 || b == batchesPerEpoch - 1;
                         if (stepped) {
                             if (cfg.gradClip > 0) GradClip.clipGlobalNorm(params, cfg.gradClip);
                             lastLr = schedule.lr(opt.stepCount());
@@ -271,7 +316,7 @@ public final class Trainer {
                         double secs = (System.nanoTime() - e0) * 1e-9;
                         tracker.progressStep(String.format(Locale.ROOT, "loss %.4f acc %.3f %.1f img/s", lossSum / seen, (double) correct / seen, seen / secs));
                         // only after an optimizer step: gradients accumulated over part of a step are not checkpointed
-                        if (stopRequested && stepped) {
+                        if (stop && stepped) {
                             tracker.progressEnd();
                             saveCheckpoint(model, opt, ema, spec, data, new TrainCheckpoint.Position(epoch, b + 1, cfg.batchSize, opt.stepCount(),
                                     best, bestLoss, model.stochasticDepth().seed(), model.stochasticDepth().calls(), lossSum, correct, seen));
@@ -349,6 +394,7 @@ public final class Trainer {
 
     private void saveCheckpoint(VisionModel model, Optimizer opt, Ema ema, ModelSpec spec, TrainingData data,
                                 TrainCheckpoint.Position position) throws IOException {
+        if (!writesRunDir()) return;
         Map<String, Tensor> optState = new LinkedHashMap<>();
         opt.state().forEach((k, v) -> optState.put(k, Tensor.of(v, v.length)));
         Map<String, String> info = new LinkedHashMap<>(position.toInfo());

@@ -70,6 +70,11 @@ public final class TrainingData implements AutoCloseable {
 
     /** As {@link #create(TrainConfig, int, Consumer)}, validating in batches of {@code valBatchSize}. */
     public static TrainingData create(TrainConfig c, int batchSize, int valBatchSize, Consumer<String> log) {
+        return create(c, batchSize, valBatchSize, 0, 1, log);
+    }
+
+    /** As {@link #create(TrainConfig, int, int, Consumer)}; the training loader builds only shard {@code shard} of {@code shards} of each batch. */
+    public static TrainingData create(TrainConfig c, int batchSize, int valBatchSize, int shard, int shards, Consumer<String> log) {
         DataOptions base = options(c);
         Dataset train, val;
         if (hasTestSplit(c.dataset)) {
@@ -88,7 +93,7 @@ public final class TrainingData implements AutoCloseable {
         MixupCutmix mix = (c.mixup > 0 || c.cutmix > 0)
                 ? new MixupCutmix(c.mixup, c.cutmix, c.mixupProb, c.mixupSwitchProb, c.labelSmoothing, train.numClasses()) : null;
         DataLoader tl = DataLoader.builder(train).transform(trainT).batchSize(batchSize).shuffle(true).dropLast(train.size() >= batchSize)
-                .numWorkers(c.numWorkers).prefetch(Math.max(2, c.numWorkers)).seed(c.seed).mixup(mix).build();
+                .numWorkers(c.numWorkers).prefetch(Math.max(2, c.numWorkers)).seed(c.seed).mixup(mix).shard(shard, shards).build();
         DataLoader vl = DataLoader.builder(val).transform(evalT).batchSize(valBatchSize).shuffle(false).dropLast(false)
                 .numWorkers(c.numWorkers).prefetch(Math.max(2, c.numWorkers)).seed(c.seed).build();
         return new TrainingData(train, val, tl, vl, ms[0], ms[1]);

@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.mambavision.engine.BufferPool;
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -92,6 +93,15 @@ public final class Activations {
             forwardRange(kernel, a, a, s, e);
         }
 
+        /** The ONNX nodes of this activation on value x (see {@link Activations#emit}); returns the output's name. */
+        public String emit(OpTrace tr, Object x) {
+            return Activations.emit(tr, switch (this) {
+                case RELU -> "relu";
+                case GELU -> "gelu";
+                case GELU_TANH -> "geluTanh";
+            }, x);
+        }
+
         /** The op with a tape: {@code Activations.relu(x)}, ... */
         public Tensor apply(Tensor x) {
             return switch (this) {
@@ -110,8 +120,32 @@ public final class Activations {
         float[] xd = x.data, yd = out.data;
         int n = xd.length;
         Parallel.forRange(n, GRAIN, (s, e) -> forwardRange(fwd, xd, yd, s, e));
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(x)) tr.bind(out, emit(tr, op, x));
         Tape.record(out, () -> backwardBlocks(bwd, x, yd, out.grad), x);
         return out;
+    }
+
+    /**
+     * The ONNX nodes of activation {@code op} ("gelu", "geluTanh", "silu", "relu", "softplus", "exp") on value x;
+     * returns the output's name. GELU is written with Erf, its tanh form with Tanh, as the formulas above.
+     */
+    static String emit(OpTrace tr, String op, Object x) {
+        return switch (op) {
+            // x / sqrt(2) as a Div: the form ONNX Runtime's GELU fusion recognises (one Gelu kernel instead of five)
+            case "gelu" -> tr.tmp("Mul", tr.tmp("Mul", x, tr.tmp("Add", tr.tmp("Erf", tr.tmp("Div", x, tr.scalar((float) Math.sqrt(2)))), tr.scalar(1f))),
+                    tr.scalar(0.5f));
+            case "geluTanh" -> {
+                String cube = tr.tmp("Mul", tr.tmp("Mul", x, x), x);
+                String inner = tr.tmp("Mul", tr.tmp("Add", x, tr.tmp("Mul", cube, tr.scalar(TANH_KAPPA))), tr.scalar(TANH_BETA));
+                yield tr.tmp("Mul", tr.tmp("Mul", x, tr.tmp("Add", tr.tmp("Tanh", inner), tr.scalar(1f))), tr.scalar(0.5f));
+            }
+            case "silu" -> tr.tmp("Mul", x, tr.tmp("Sigmoid", x));
+            case "relu" -> tr.tmp("Relu", x);
+            case "softplus" -> tr.tmp("Softplus", x);
+            case "exp" -> tr.tmp("Exp", x);
+            default -> throw new IllegalStateException("no ONNX form for activation " + op);
+        };
     }
 
     /** gx += g f'(x) over the whole tensor, in parallel ranges; {@code y} is what the backward kernel reads as y. */

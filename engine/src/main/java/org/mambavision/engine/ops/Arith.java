@@ -1,6 +1,7 @@
 package org.mambavision.engine.ops;
 
 import java.util.Arrays;
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -26,6 +27,8 @@ public final class Arith {
         int[] as = a.shape(), bs = b.shape();
         Tensor out = Tensor.empty(shape);
         Broadcast.binary(Broadcast.Op.AXPY, s, a.data, as, b.data, bs, out.data, shape, false);
+        OpTrace tr = OpTrace.active();
+        if (tr != null) tr.op(out, s == 1f ? "Add" : "Sub", a, b);
         Tape.record(out, () -> {
             float[] g = out.grad;
             if (a.requiresGrad()) addGrad(a, g, shape, 1f);
@@ -52,6 +55,8 @@ public final class Arith {
         int[] as = a.shape(), bs = b.shape();
         Tensor out = Tensor.empty(shape);
         Broadcast.binary(Broadcast.Op.MUL, 1f, a.data, as, b.data, bs, out.data, shape, false);
+        OpTrace tr = OpTrace.active();
+        if (tr != null) tr.op(out, "Mul", a, b);
         Tape.record(out, () -> {
             float[] g = out.grad;
             if (a.requiresGrad()) mulGrad(g, shape, b.data, bs, a.gradBuffer(), as);
@@ -90,6 +95,8 @@ public final class Arith {
             System.arraycopy(xd, i0, yd, i0, i1 - i0);
             VecMath.scaleInPlace(yd, i0, i1 - i0, s);
         });
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(x)) tr.op(out, "Mul", x, tr.scalar(s));
         Tape.record(out, () -> {
             float[] g = out.grad, gx = x.gradBuffer();
             Parallel.forRange(g.length, GRAIN, (i0, i1) -> VecMath.axpy(i1 - i0, s, g, i0, gx, i0));
@@ -101,6 +108,8 @@ public final class Arith {
     public static Tensor addScalar(Tensor x, float s) {
         Tensor out = Tensor.empty(x.shape());
         Broadcast.binary(Broadcast.Op.AXPY, 1f, x.data, x.shape(), new float[] {s}, new int[0], out.data, x.shape(), false);
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(x)) tr.op(out, "Add", x, tr.scalar(s));
         Tape.record(out, () -> {
             float[] g = out.grad, gx = x.gradBuffer();
             Parallel.forRange(g.length, GRAIN, (i0, i1) -> VecMath.addInto(i1 - i0, g, i0, gx, i0));

@@ -2,6 +2,7 @@ package org.mambavision.engine.ops;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -64,6 +65,8 @@ public final class Attention {
         boolean save = Tape.needsGrad(q, k, v);
         float[] lse = save ? new float[b * h * n] : null;
         forwardKernel(L, q.data, k.data, v.data, out.data, scale, lse);
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(q, k, v)) tr.bind(out, emitCore(tr, tr.name(q), tr.name(k), tr.name(v), scale));
         Tape.record(out, () -> {
             // A gradient nothing has written yet is assigned by the kernel (beta 0), not zero-filled and added to;
             // not when two of q, k, v are one tensor (its gradient sums both parts).
@@ -94,6 +97,14 @@ public final class Attention {
         float[] lse = save ? new float[b * heads * n] : null;
         float[] d = qkv.data;
         forwardKernel(L, d, d, d, out.data, scale, lse);
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(qkv)) {
+            String heads5 = tr.transpose(tr.reshape(qkv, b, n, 3, heads, hd), 2, 0, 3, 1, 4);   // (3, B, heads, N, hd)
+            String[] qkvNames = new String[3];
+            for (int i = 0; i < 3; i++) qkvNames[i] = tr.tmp("Gather", heads5, tr.longScalar(i), OpTrace.Attr.i("axis", 0));
+            String o = emitCore(tr, qkvNames[0], qkvNames[1], qkvNames[2], scale);          // (B, heads, N, hd)
+            tr.bind(out, tr.reshape(tr.transpose(o, 0, 2, 1, 3), b, n, c));
+        }
         Tape.record(out, () -> {
             // each element of a fresh gradient is q's, k's or v's of one head: assigned once, not zero-filled
             boolean fresh = qkv.allocateGradForOverwrite();
@@ -101,6 +112,12 @@ public final class Attention {
             backwardKernel(L, d, d, d, out.data, out.grad, lse, scale, g, fresh, g, fresh, g, fresh);
         }, qkv);
         return out;
+    }
+
+    /** softmax(q k^T * scale) v as MatMul, Softmax, MatMul on (B, H, N, hd) values; returns the output's name. */
+    private static String emitCore(OpTrace tr, String q, String k, String v, float scale) {
+        String scores = tr.tmp("MatMul", tr.tmp("Mul", q, tr.scalar(scale)), tr.transpose(k, 0, 1, 3, 2));
+        return tr.tmp("MatMul", tr.tmp("Softmax", scores, OpTrace.Attr.i("axis", -1)), v);
     }
 
     private static void forwardKernel(Layout L, float[] q, float[] k, float[] v, float[] o, float scale, float[] lse) {

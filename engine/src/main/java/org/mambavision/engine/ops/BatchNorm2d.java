@@ -3,6 +3,7 @@ package org.mambavision.engine.ops;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -68,6 +69,14 @@ public final class BatchNorm2d {
                 axpb(xd, off, (float) scale, (float) shift, od, off, plane);
             }
         });
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(x)) {
+            if (batchStats) throw new IllegalStateException("BatchNorm2d: a traced forward needs running statistics (eval mode)");
+            float[] ones = new float[c], zeros = new float[c];
+            java.util.Arrays.fill(ones, 1f);
+            tr.op(out, "BatchNormalization", x, weight != null ? weight : tr.constant(ones, c), bias != null ? bias : tr.constant(zeros, c),
+                    runningMean, runningVar, OpTrace.Attr.f("epsilon", eps));
+        }
         Tape.record(out, () -> {
             float[] g = out.grad;
             boolean freshGx = x.requiresGrad() && x.allocateGradForOverwrite();

@@ -1,6 +1,7 @@
 package org.mambavision.engine.ops;
 
 import org.mambavision.engine.BufferPool;
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -54,6 +55,11 @@ public final class Conv2d {
         else if (Winograd.applies(g)) Winograd.forward(g, x.data, w.data, bias, out.data, false, null, null);
         else if (DirectConv.applies(g)) DirectConv.forward(g, x.data, w.data, bias, out.data, false);
         else blockedForward(g, x.data, w.data, bias, out.data);
+        OpTrace tr = OpTrace.active();
+        if (tr != null) {
+            tr.op(out, "Conv", x, w, b, OpTrace.Attr.ints("kernel_shape", g.kh(), g.kw()), OpTrace.Attr.ints("strides", g.sh(), g.sw()),
+                    OpTrace.Attr.ints("pads", g.ph(), g.pw(), g.ph(), g.pw()));
+        }
         Tape.record(out, () -> {
             float[] gout = out.grad;
             if (b != null && b.requiresGrad()) biasGrad(g, gout, b.gradBuffer());
@@ -80,7 +86,7 @@ public final class Conv2d {
      * in passes of their own; with one, the ops compose as usual. The same bits either way.
      */
     public static Tensor forwardFused(Tensor x, Tensor w, Tensor b, int stride, int padding, Activations.Function act, Tensor residual) {
-        if (Tape.needsGrad(x, w, b, residual)) {
+        if (Tape.needsGrad(x, w, b, residual) || OpTrace.active() != null) { // a trace records the ops one by one
             Tensor y = forward(x, w, b, stride, padding);
             if (act != null) y = act.apply(y);
             return residual == null ? y : Arith.add(residual, y);

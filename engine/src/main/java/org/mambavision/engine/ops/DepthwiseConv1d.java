@@ -2,6 +2,7 @@ package org.mambavision.engine.ops;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -51,6 +52,13 @@ public final class DepthwiseConv1d {
                 }
             }
         });
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(x)) {
+            // a grouped Conv (one group per channel) with the weight as (C, 1, K)
+            String w3 = tr.derived(weight, "", () -> weight.data.clone(), C, 1, K);
+            tr.op(out, "Conv", x, w3, bias, OpTrace.Attr.i("group", C), OpTrace.Attr.ints("kernel_shape", K),
+                    OpTrace.Attr.ints("pads", left, K - 1 - left));
+        }
 
         Tape.record(out, () -> {
             float[] g = out.grad;

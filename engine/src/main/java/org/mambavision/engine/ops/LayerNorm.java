@@ -2,6 +2,7 @@ package org.mambavision.engine.ops;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -46,6 +47,13 @@ public final class LayerNorm {
                 }
             }
         });
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(x)) {
+            float[] ones = new float[c];
+            java.util.Arrays.fill(ones, 1f);
+            tr.op(out, "LayerNormalization", x, weight != null ? weight : tr.constant(ones, c), bias,
+                    OpTrace.Attr.i("axis", -1), OpTrace.Attr.f("epsilon", eps));
+        }
         Tape.record(out, () -> backward(xd, out.grad, mean, rstd, rows, c, x, weight, bias), x, weight, bias);
         return out;
     }

@@ -1,6 +1,7 @@
 package org.mambavision.engine.ops;
 
 import org.mambavision.engine.BufferPool;
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -15,6 +16,33 @@ import org.mambavision.engine.kernels.VecMath;
  */
 public final class Linear {
     private Linear() {}
+
+    /**
+     * The ONNX nodes of rows [r0, r1) of a linear layer between the layouts of {@link #forwardLayout}: a MatMul by the
+     * transposed rows (token-major output) or of the rows by the input (channels-first in and out), plus the bias.
+     * Returns the output's name.
+     */
+    private static String emit(OpTrace tr, Tensor x, boolean xChannelsFirst, Tensor weight, int r0, int r1, Tensor bias,
+                               boolean yChannelsFirst) {
+        int in = weight.dim(1), n = r1 - r0;
+        String rows = r0 == 0 && r1 == weight.dim(0) ? "" : "[" + r0 + ":" + r1 + "]";
+        String b = bias == null ? null : tr.derived(bias, rows + (yChannelsFirst && xChannelsFirst ? ".col" : ""),
+                () -> java.util.Arrays.copyOfRange(bias.data, r0, r1), yChannelsFirst && xChannelsFirst ? new int[] {n, 1} : new int[] {n});
+        String y;
+        if (xChannelsFirst && yChannelsFirst) {
+            String w = tr.derived(weight, rows, () -> java.util.Arrays.copyOfRange(weight.data, r0 * in, r1 * in), n, in);
+            y = tr.tmp("MatMul", w, x);
+        } else {
+            String wT = tr.derived(weight, rows + ".T", () -> {
+                float[] t = new float[in * n];
+                for (int r = 0; r < n; r++) for (int i = 0; i < in; i++) t[i * n + r] = weight.data[(r0 + r) * in + i];
+                return t;
+            }, in, n);
+            y = tr.tmp("MatMul", xChannelsFirst ? tr.transpose(x, 0, 2, 1) : x, wT);
+        }
+        if (b != null) y = tr.tmp("Add", y, b);
+        return yChannelsFirst && !xChannelsFirst ? tr.transpose(y, 0, 2, 1) : y;
+    }
 
     public static Tensor forward(Tensor x, Tensor weight, Tensor bias) {
         return forward(x, weight, bias, null);
@@ -34,7 +62,7 @@ public final class Linear {
      * its own over y) when no gradient is recorded; with a tape, the two ops as usual. The same bits either way.
      */
     public static Tensor forward(Tensor x, Tensor weight, Tensor bias, Gemm.PackedB packedWeight, Activations.Function act) {
-        if (act != null && Tape.needsGrad(x, weight, bias)) return act.apply(forward(x, weight, bias, packedWeight, null));
+        if (act != null && (Tape.needsGrad(x, weight, bias) || OpTrace.active() != null)) return act.apply(forward(x, weight, bias, packedWeight, null));
         if (weight.rank() != 2 || x.rank() < 1 || x.dim(-1) != weight.dim(1)) {
             throw new IllegalArgumentException("Linear: input " + x.shapeString() + " does not match weight " + weight.shapeString() + " (out, in)");
         }
@@ -57,6 +85,8 @@ public final class Linear {
         } else {
             Gemm.sgemmBias(false, true, R, outF, in, x.data, 0, in, weight.data, 0, in, bv, Y, 0, outF, epilogue);
         }
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(x)) tr.bind(y, emit(tr, x, false, weight, 0, outF, bias, false));
 
         Tape.record(y, () -> {
             float[] G = y.grad;
@@ -116,6 +146,8 @@ public final class Linear {
             forwardPerBatch(batch, L, in, n, X, xChannelsFirst, W, wOff, bias == null ? null : new Gemm.Bias(bias.data, r0, yChannelsFirst),
                     Y, yChannelsFirst, packedRows);
         }
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(x)) tr.bind(y, emit(tr, x, xChannelsFirst, weight, r0, r1, bias, yChannelsFirst));
 
         Tape.record(y, () -> {
             float[] G = y.grad;

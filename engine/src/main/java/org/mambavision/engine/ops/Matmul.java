@@ -2,6 +2,7 @@ package org.mambavision.engine.ops;
 
 import java.util.Arrays;
 import java.util.function.IntConsumer;
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -20,6 +21,14 @@ public final class Matmul {
     private static final long SMALL_GEMM_FLOPS = 1L << 22;
 
     private Matmul() {}
+
+    private static String lastTwoSwapped(OpTrace tr, Tensor t) {
+        long[] perm = new long[t.rank()];
+        for (int i = 0; i < perm.length; i++) perm[i] = i;
+        perm[perm.length - 2] = perm.length - 1;
+        perm[perm.length - 1] = perm.length - 2;
+        return tr.transpose(t, perm);
+    }
 
     public static Tensor forward(Tensor a, Tensor b) {
         return forward(a, b, false, false);
@@ -59,6 +68,10 @@ public final class Matmul {
                     A, i * aStride, lda, B, i * bStride, ldb, 0f, C, i * cStride, N));
         }
 
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(a, b)) {
+            tr.bind(out, tr.tmp("MatMul", transA ? lastTwoSwapped(tr, a) : a, transB ? lastTwoSwapped(tr, b) : b));
+        }
         Tape.record(out, () -> {
             float[] G = out.grad;
             if (a.requiresGrad()) {

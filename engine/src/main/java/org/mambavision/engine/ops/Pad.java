@@ -1,5 +1,6 @@
 package org.mambavision.engine.ops;
 
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -19,6 +20,8 @@ public final class Pad {
         Tensor out = Tensor.zeros(x.dim(0), x.dim(1), ho, wo);
         Window win = new Window(x.dim(0) * x.dim(1), ho, wo, h, w, top, left);
         win.innerToOuter(x.data, out.data, false);
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(x)) tr.op(out, "Pad", x, tr.longs(0, 0, top, left, 0, 0, bottom, right), OpTrace.Attr.s("mode", "constant"));
         Tape.record(out, () -> win.addOuterToInner(out.grad, x.gradBuffer()), x);
         return out;
     }
@@ -32,6 +35,10 @@ public final class Pad {
         Tensor out = Tensor.zeros(x.dim(0), x.dim(1), height, width);
         Window win = new Window(x.dim(0) * x.dim(1), x.dim(2), x.dim(3), height, width, top, left);
         win.addOuterToInner(x.data, out.data);
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(x)) {
+            tr.bind(out, tr.slice(x, new long[] {top, left}, new long[] {top + height, left + width}, new long[] {2, 3}));
+        }
         Tape.record(out, () -> win.innerToOuter(out.grad, x.gradBuffer(), true), x);
         return out;
     }

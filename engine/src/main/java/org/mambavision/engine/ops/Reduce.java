@@ -1,6 +1,7 @@
 package org.mambavision.engine.ops;
 
 import java.util.Arrays;
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.kernels.Broadcast;
@@ -49,6 +50,12 @@ public final class Reduce {
         Tensor out = Tensor.zeros(outShape);
         if (x.numel() > 0) Broadcast.reduceSum(x.data, inShape, out.data, kept, scale);
         else if (mean) Arrays.fill(out.data, Float.NaN);
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(x)) {
+            long[] axes = new long[r - outRank];
+            for (int i = 0, j = 0; i < r; i++) if (reduced[i]) axes[j++] = i;
+            tr.bind(out, tr.reduce(mean ? "ReduceMean" : "ReduceSum", x, keepDim, axes));
+        }
         Tape.record(out, () -> Broadcast.binary(Broadcast.Op.AXPY, scale, x.gradBuffer(), inShape, out.grad, kept,
                 x.gradBuffer(), inShape, false), x);
         return out;

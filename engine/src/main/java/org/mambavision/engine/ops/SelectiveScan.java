@@ -4,7 +4,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Parallel;
+import org.mambavision.engine.SystemProperty;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.kernels.Transpose16;
@@ -53,6 +55,69 @@ public final class SelectiveScan {
 
     private SelectiveScan() {}
 
+    /**
+     * The scan as standard ONNX operators: the per-step factors exp(dt A) and dt B u are computed for all steps at once
+     * as (L, b, d, n) tensors, an ONNX {@code Scan} carries the state h (b, d, n) through h = dA_t h + dBu_t and
+     * stacks it, and y = sum_n C h + D u is again one pass over all steps. The loop body is two elementwise nodes:
+     * everything that does not depend on the previous state runs outside it, as whole-tensor ops.
+     */
+    private static String emit(OpTrace tr, Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C, Tensor D, Tensor deltaBias,
+                               boolean softplus, int d, int n, int l) {
+        String dt = tr.name(delta);
+        if (deltaBias != null) dt = tr.tmp("Add", dt, tr.derived(deltaBias, ".col", () -> deltaBias.data.clone(), d, 1));
+        if (softplus) dt = tr.tmp("Softplus", dt);
+        String steps = tr.tmp("Unsqueeze", tr.transpose(dt, 2, 0, 1), tr.longs(3));                    // (L, b, d, 1)
+        String dA = tr.tmp("Exp", tr.tmp("Mul", steps, A));                                               // (L, b, d, n)
+        String dtu = tr.tmp("Unsqueeze", tr.transpose(tr.tmp("Mul", dt, u), 2, 0, 1), tr.longs(3));
+        String bSteps = tr.tmp("Unsqueeze", tr.transpose(B, 2, 0, 1), tr.longs(2));                        // (L, b, 1, n)
+        String dBu = tr.tmp("Mul", dtu, bSteps);                                                          // (L, b, d, n)
+        String cSteps = tr.tmp("Unsqueeze", tr.transpose(C, 2, 0, 1), tr.longs(2));                        // (L, b, 1, n)
+        String form = SystemProperty.ONNX_SCAN.value();
+        String ySteps = switch (form == null ? "scan" : form) {                                           // (L, b, d)
+            case "unrolled" -> {
+                String h = null;
+                String[] states = new String[l];
+                for (int t = 0; t < l; t++) {
+                    String bt = tr.tmp("Gather", dBu, tr.longScalar(t), OpTrace.Attr.i("axis", 0));
+                    h = t == 0 ? bt : tr.tmp("Add", tr.tmp("Mul", tr.tmp("Gather", dA, tr.longScalar(t), OpTrace.Attr.i("axis", 0)), h), bt);
+                    states[t] = tr.tmp("Unsqueeze", h, tr.longs(0));
+                }
+                Object[] args = new Object[l + 1];
+                System.arraycopy(states, 0, args, 0, l);
+                args[l] = OpTrace.Attr.i("axis", 0);
+                yield tr.reduce("ReduceSum", tr.tmp("Mul", tr.tmp("Concat", args), cSteps), false, 3);
+            }
+            case "scan" -> tr.reduce("ReduceSum", tr.tmp("Mul", scanStates(tr, u, d, n, dA, dBu), cSteps), false, 3);
+            default -> throw new IllegalArgumentException("-D" + SystemProperty.ONNX_SCAN.key + "=" + form + ": valid are scan, unrolled");
+        };
+        String y = tr.transpose(ySteps, 1, 2, 0);                                                         // (b, d, L)
+        if (D != null) y = tr.tmp("Add", y, tr.tmp("Mul", u, tr.derived(D, ".col", () -> D.data.clone(), d, 1)));
+        return y;
+    }
+
+    /**
+     * An ONNX Scan over the steps of dA and dBu (each (L, b, d, n)) carrying the state h (b, d, n) from h0 through
+     * h = dA_t h + dBu_t from zeros; returns the stacked states (L, b, d, n).
+     */
+    private static String scanStates(OpTrace tr, Tensor u, int d, int n, String dA, String dBu) {
+        String batch = tr.tmp("Shape", u, OpTrace.Attr.i("start", 0), OpTrace.Attr.i("end", 1));
+        String h0 = tr.tmp("ConstantOfShape", tr.tmp("Concat", batch, tr.longs(d, n), OpTrace.Attr.i("axis", 0))); // float zeros
+        OpTrace.Graph body = new OpTrace.Graph(tr.fresh("scan_body"));
+        String hPrev = tr.fresh("h_prev"), aT = tr.fresh("dA_t"), bT = tr.fresh("dBu_t"), hNext = tr.fresh("h"), hOut = tr.fresh("h_t");
+        int[] state = {-1, d, n};
+        for (String in : new String[] {hPrev, aT, bT}) body.inputs.add(new OpTrace.ValueInfo(in, OpTrace.FLOAT, state, null));
+        tr.subgraph(body, () -> {
+            tr.node("Add", new String[] {hNext}, java.util.List.of(), tr.tmp("Mul", aT, hPrev), bT);
+            tr.node("Identity", new String[] {hOut}, java.util.List.of(), hNext); // a graph output may not be listed twice
+        });
+        body.outputs.add(new OpTrace.ValueInfo(hNext, OpTrace.FLOAT, state, null));
+        body.outputs.add(new OpTrace.ValueInfo(hOut, OpTrace.FLOAT, state, null));
+        String hLast = tr.fresh("h_last"), stacked = tr.fresh("h_steps");
+        tr.node("Scan", new String[] {hLast, stacked}, java.util.List.of(OpTrace.Attr.graph("body", body), OpTrace.Attr.i("num_scan_inputs", 2)),
+                h0, dA, dBu);
+        return stacked;
+    }
+
     public static Tensor forward(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C, Tensor D, Tensor deltaBias, boolean deltaSoftplus) {
         if (u.rank() != 3) throw new IllegalArgumentException("SelectiveScan: u must be (b, d, l), got " + u.shapeString());
         int b = u.dim(0), d = u.dim(1), l = u.dim(2);
@@ -74,6 +139,8 @@ public final class SelectiveScan {
                 D == null ? null : D.data, deltaBias == null ? null : deltaBias.data);
         float[] y = out.data;
         Parallel.forEach(p.tasks, task -> p.forwardTask(task, y));
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(u, delta, B, C)) tr.bind(out, emit(tr, u, delta, A, B, C, D, deltaBias, deltaSoftplus, d, n, l));
 
         Tape.record(out, () -> {
             // First gradients of u and delta are assigned by the block transposes, not zero-filled and added.

@@ -1,6 +1,7 @@
 package org.mambavision.engine.ops;
 
 import java.util.Arrays;
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -70,6 +71,13 @@ public final class Shapes {
             copyRuns(xs[k].data, 0, run, out.data, off, outRow, run, outer, false);
             off += run;
         }
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(xs)) {
+            Object[] args = new Object[xs.length + 1];
+            System.arraycopy(xs, 0, args, 0, xs.length);
+            args[xs.length] = OpTrace.Attr.i("axis", d);
+            tr.op(out, "Concat", args);
+        }
         Tape.record(out, () -> {
             for (int k = 0; k < xs.length; k++) {
                 if (!xs[k].requiresGrad()) continue;
@@ -93,6 +101,8 @@ public final class Shapes {
         shape[d] = end - start;
         Tensor out = Tensor.empty(shape);
         copyRuns(x.data, srcOff, srcRow, out.data, 0, run, run, outer, false);
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(x)) tr.bind(out, tr.slice(x, new long[] {start}, new long[] {end}, new long[] {d}));
         Tape.record(out, () -> copyRuns(out.grad, 0, run, x.gradBuffer(), srcOff, srcRow, run, outer, true), x);
         return out;
     }
@@ -144,6 +154,8 @@ public final class Shapes {
         for (int i = 0; i < r; i++) outShape[i] = inShape[perm[i]];
         Tensor out = Tensor.empty(outShape);
         permuteInto(x.data, inShape, perm, out.data, false);
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(x)) tr.bind(out, tr.transpose(x, Arrays.stream(perm).asLongStream().toArray()));
         Tape.record(out, () -> {
             int[] inv = new int[r];
             for (int i = 0; i < r; i++) inv[perm[i]] = i;

@@ -2,6 +2,7 @@ package org.mambavision.engine.ops;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -25,6 +26,8 @@ public final class Softmax {
                 VecMath.softmax(xd, r * c, y, r * c, c);
             }
         });
+        OpTrace tr = OpTrace.active();
+        if (tr != null) tr.op(out, "Softmax", x, OpTrace.Attr.i("axis", -1));
         Tape.record(out, () -> {
             float[] g = out.grad, gx = x.gradBuffer();
             // dx = y * (g - sum(g * y))

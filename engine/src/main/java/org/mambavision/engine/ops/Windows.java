@@ -1,5 +1,6 @@
 package org.mambavision.engine.ops;
 
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Parallel;
 import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
@@ -22,6 +23,12 @@ public final class Windows {
         Layout l = new Layout(x.dim(0), x.dim(1), x.dim(2), x.dim(3), ws);
         Tensor out = Tensor.empty(l.windows(), ws * ws, l.c);
         l.transfer(x.data, out.data, true, false);
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(x)) {
+            int nh = l.h / ws, nw = l.w / ws;
+            String t = tr.transpose(tr.reshape(x, l.b, l.c, nh, ws, nw, ws), 0, 2, 4, 3, 5, 1);
+            tr.bind(out, tr.reshape(t, l.windows(), ws * ws, l.c));
+        }
         Tape.record(out, () -> {
             boolean fresh = x.allocateGradForOverwrite();
             l.transfer(x.grad, out.grad, false, !fresh);
@@ -39,6 +46,12 @@ public final class Windows {
         Layout l = new Layout(windows.dim(0) / ((h / ws) * (w / ws)), windows.dim(2), h, w, ws);
         Tensor out = Tensor.empty(l.b, l.c, h, w);
         l.transfer(out.data, windows.data, false, false);
+        OpTrace tr = OpTrace.active();
+        if (tr != null && tr.traced(windows)) {
+            int nh = h / ws, nw = w / ws;
+            String t = tr.transpose(tr.reshape(windows, l.b, nh, nw, ws, ws, l.c), 0, 5, 1, 3, 2, 4);
+            tr.bind(out, tr.reshape(t, l.b, l.c, h, w));
+        }
         Tape.record(out, () -> {
             boolean fresh = windows.allocateGradForOverwrite();
             l.transfer(out.grad, windows.grad, true, !fresh);

@@ -30,7 +30,7 @@ public final class DataLoader implements AutoCloseable {
 
     private final Dataset dataset;
     private final Transform transform;
-    private final int batchSize, numWorkers, prefetch;
+    private final int batchSize, numWorkers, prefetch, shard, shards;
     private final boolean shuffle, dropLast;
     private final long seed;
     private final MixupCutmix mixup;
@@ -46,6 +46,8 @@ public final class DataLoader implements AutoCloseable {
         this.prefetch = Math.max(b.prefetch, b.numWorkers);
         this.seed = b.seed;
         this.mixup = b.mixup;
+        this.shard = b.shard;
+        this.shards = b.shards;
         if (numWorkers > 0) {
             AtomicInteger count = new AtomicInteger();
             this.pool = Executors.newFixedThreadPool(numWorkers, r -> {
@@ -63,7 +65,7 @@ public final class DataLoader implements AutoCloseable {
     public static final class Builder {
         private final Dataset dataset;
         private Transform transform = Transform.identity();
-        private int batchSize = 32, numWorkers = 0, prefetch = 2;
+        private int batchSize = 32, numWorkers = 0, prefetch = 2, shard = 0, shards = 1;
         private boolean shuffle = true, dropLast = false;
         private long seed = 0;
         private MixupCutmix mixup;
@@ -79,6 +81,16 @@ public final class DataLoader implements AutoCloseable {
         /** Batches built ahead of the consumer (at least numWorkers). */
         public Builder prefetch(int n) { this.prefetch = n; return this; }
         public Builder seed(long s) { this.seed = s; return this; }
+        /**
+         * Builds only part {@code index} of {@code count} of every batch (images [n * index / count, n * (index + 1) / count)
+         * of a batch of n): a data-parallel process's share. Mixup/cutmix then mixes within the part.
+         */
+        public Builder shard(int index, int count) {
+            if (count < 1 || index < 0 || index >= count) throw new IllegalArgumentException("shard " + index + " of " + count);
+            this.shard = index;
+            this.shards = count;
+            return this;
+        }
         /** Mixup/cutmix applied per batch; null for none. */
         public Builder mixup(MixupCutmix m) { this.mixup = m; return this; }
 
@@ -114,9 +126,21 @@ public final class DataLoader implements AutoCloseable {
     /** Iterates the batches of one epoch; close it (or exhaust it) to release prefetched work. */
     public Epoch epoch(int epoch) { return new Epoch(epoch); }
 
-    /** Builds batch {@code b} of an epoch on the calling thread. */
+    /** The number of images of batch {@code b} of an epoch, all shards together. */
+    public int globalBatchSize(int b) {
+        return Math.min(batchSize, dataset.size() - b * batchSize);
+    }
+
+    /** The position of this loader's shard in batch {@code b}: its first image's index in the whole batch. */
+    public int shardOffset(int b) {
+        return (int) ((long) globalBatchSize(b) * shard / shards);
+    }
+
+    /** Builds batch {@code b} of an epoch (this loader's shard of it) on the calling thread. */
     public Batch batch(int epoch, int[] order, int b) {
-        int start = b * batchSize, n = Math.min(batchSize, order.length - start);
+        int whole = globalBatchSize(b), lo = shardOffset(b), hi = (int) ((long) whole * (shard + 1) / shards);
+        int start = b * batchSize + lo, n = hi - lo;
+        if (n <= 0) throw new IllegalStateException(dataset.name() + ": batch " + b + " has " + whole + " images, none for shard " + shard + " of " + shards);
         int[] idx = new int[n], labels = new int[n];
         float[] data = null;
         int c = 0, h = 0, w = 0;
