@@ -39,7 +39,7 @@ class ProtocolTest {
         assertEquals(200, get(base + "/v2/models/mini/ready").statusCode());
         assertEquals(200, get(base + "/v2/models/mini/versions/1/ready").statusCode());
         JsonNode server = json(get(base + "/v2"));
-        assertTrue(server.get("extensions").toString().contains("binary_tensor_data"));
+        assertEquals("[\"binary_tensor_data\"]", server.get("extensions").toString());
 
         JsonNode meta = json(get(base + "/v2/models/mini"));
         assertEquals("mini", meta.get("name").asText());
