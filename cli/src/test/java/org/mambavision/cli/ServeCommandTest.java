@@ -54,6 +54,25 @@ class ServeCommandTest {
     }
 
     @Test
+    void servesOurTrainingCheckpointWithoutModel(@TempDir Path dir) throws Exception {
+        Path run = TinyRun.train(dir.resolve("runs"));
+        ServeCommand cmd = new ServeCommand();
+        new CommandLine(cmd).parseArgs("--weights", run.resolve("best.safetensors").toString(), "--port", "0");
+        try (InferenceServer s = cmd.start()) {
+            assertEquals(List.of("flat_tiny"), s.modelNames());
+            String meta = get(s.url() + "/v2/models/flat_tiny").body();
+            assertTrue(meta.contains("\"shape\":[-1,3,32,32]"), meta); // the run's own image size, from the checkpoint
+            java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(40, 30, java.awt.image.BufferedImage.TYPE_INT_RGB);
+            java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+            javax.imageio.ImageIO.write(img, "png", png);
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(s.url() + "/v2/models/flat_tiny/classify?top=2"))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(png.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            assertTrue(r.body().contains("\"predictions\""), r.body());
+        }
+    }
+
+    @Test
     void badArgumentsAreOneLine(@TempDir Path dir) throws Exception {
         Path w = miniWeights(dir, "mini.safetensors");
         CliErrorsTest.assertOneLine(CliErrorsTest.run("serve", "--model", "mambavision_mini", "--model", "mambavision_t", "--weights", w.toString()),
