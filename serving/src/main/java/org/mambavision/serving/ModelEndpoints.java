@@ -66,6 +66,9 @@ final class ModelEndpoints {
                 throw ApiException.badRequest("outputs[" + i + "].name: unknown output '" + clip(name) + "'; " + m.name() + " has "
                         + String.join(", ", outs.stream().map(ServedModel.TensorSpec::name).toList()));
             }
+            for (int j = 0; j < i; j++) {
+                if (index[j] == index[i]) throw ApiException.badRequest("outputs[" + i + "].name: '" + name + "' is requested twice");
+            }
             features |= index[i] > 0;
         }
         List<Tensor> result = await(m.submit(Tensor.of(in.values(), in.shape()), features, deadlineNanos), deadlineNanos);

@@ -133,6 +133,7 @@ class ProtocolTest {
         expect400(ok.replace("\"data\":[", "\"data\":[\"a\","), "inputs[0].data: element 0 is a, not a number");
         expect400(ok.replace("}]}", "}],\"outputs\":[{\"name\":\"stage9\"}]}"), "outputs[0].name: unknown output 'stage9'");
         expect400(ok.replace("[1,3,64,64]", "[-1,3,64,64]"), "inputs[0].shape: expected non-negative integers");
+        expect400(ok.replace("}]}", "}],\"outputs\":[{\"name\":\"stage0\"},{\"name\":\"stage0\"}]}"), "outputs[1].name: 'stage0' is requested twice");
         expect400(inferJson(randomImage(1, 9, 3, 64), 9, 3, 64, null), "batch of 9 rows; this server takes 1..8");
     }
 
