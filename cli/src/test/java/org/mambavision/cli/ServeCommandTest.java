@@ -83,6 +83,10 @@ class ServeCommandTest {
         CliErrorsTest.assertOneLine(CliErrorsTest.run("serve", "--weights", w.toString(), "--max-batch", "0"), "--max-batch must be >= 1");
         CliErrorsTest.assertOneLine(CliErrorsTest.run("serve", "--weights", w.toString(), "--name", "a b"), "--name 'a b'");
         CliErrorsTest.assertOneLine(CliErrorsTest.run("serve", "--weights", dir.resolve("missing.safetensors").toString()), "missing.safetensors");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            CliErrorsTest.assertOneLine(CliErrorsTest.run("serve", "--weights", w.toString(), "--port", Integer.toString(taken.getLocalPort())),
+                    "cannot listen on 127.0.0.1:" + taken.getLocalPort());
+        }
     }
 
     @Test
