@@ -153,9 +153,27 @@ public final class Predictor {
         try (var g = Tape.noGrad()) {
             probs = Softmax.forward(model.forward(input));
         }
-        int n = input.dim(0), classes = probs.numel() / n;
+        return topKRows(probs, input.dim(0), topK);
+    }
+
+    /** The top-k of each image of a batch and the backbone's outputs, from one forward pass. */
+    public record Classified(List<List<Prediction>> top, Features features) {}
+
+    /** As {@link #classifyBatch}, keeping the stage maps and pooled features that fed the head. */
+    public Classified classifyWithFeatures(Tensor input, int topK) {
+        Features f;
+        Tensor probs;
+        try (var g = Tape.noGrad()) {
+            f = model.forwardFeatures(input);
+            probs = Softmax.forward(model.head(f.pooled()));
+        }
+        return new Classified(topKRows(probs, input.dim(0), topK), f);
+    }
+
+    private List<List<Prediction>> topKRows(Tensor probs, int n, int k) {
+        int classes = probs.numel() / n;
         List<List<Prediction>> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) out.add(topK(java.util.Arrays.copyOfRange(probs.data, i * classes, (i + 1) * classes), topK));
+        for (int i = 0; i < n; i++) out.add(topK(java.util.Arrays.copyOfRange(probs.data, i * classes, (i + 1) * classes), k));
         return out;
     }
 

@@ -18,7 +18,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.mambavision.cli.UserError;
 import org.mambavision.spark.ml.MambaVisionClassifier;
-import org.mambavision.spark.ml.MambaVisionFeaturizer;
 import org.mambavision.spark.ml.PredictorCache;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -93,13 +92,12 @@ public final class SparkPredictCommand implements Callable<Integer> {
         Dataset<Row> files = readImages(spark);
         if (partitions > 0) files = files.repartition(partitions);
         MambaVisionClassifier classifier = new MambaVisionClassifier().setInputCol("content").setModelName(model).setWeights(weights)
-                .setTopK(top).setBatchSize(batchSize).setKernelThreads(kernelThreads).setMaxImagePixels(maxImagePixels);
+                .setTopK(top).setBatchSize(batchSize).setKernelThreads(kernelThreads).setMaxImagePixels(maxImagePixels)
+                .setFeaturesCol(features ? "features" : "");
         Dataset<Row> out = classifier.transform(files);
         List<Column> cols = new ArrayList<>(List.of(col("path"), col("label"), col("index"), col("probability"),
                 fmt.equals("csv") ? to_json(col("top")).as("top") : col("top"), col("error")));
         if (features) {
-            out = new MambaVisionFeaturizer().setInputCol("content").setModelName(model).setWeights(weights).setBatchSize(batchSize)
-                    .setKernelThreads(kernelThreads).setMaxImagePixels(maxImagePixels).setErrorCol("features_error").transform(out);
             // vector_to_array refuses nulls (the rows with an error)
             Column f = when(col("features").isNotNull(), org.apache.spark.ml.functions.vector_to_array(col("features"), "float32"));
             cols.add((fmt.equals("csv") ? to_json(f) : f).as("features"));

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
 import org.mambavision.cli.UserError;
 import org.mambavision.spark.train.SparkTraining;
 import org.mambavision.training.Trainer;
@@ -47,7 +48,7 @@ public final class SparkTrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (timeoutSeconds < 1) throw new UserError("--timeout must be at least 1 second, got " + timeoutSeconds);
         TrainConfig cfg;
-        Path runDir;
+        Path runDir = null;
         if (resume != null) {
             Path yaml = resume.resolve("config.yaml");
             if (!Files.isRegularFile(yaml)) throw new UserError(resume + ": not a run directory (no config.yaml)");
@@ -55,15 +56,24 @@ public final class SparkTrainCommand implements Callable<Integer> {
             runDir = resume;
         } else {
             cfg = ConfigLoader.load(config, overrides);
-            runDir = Trainer.newRunDir(cfg);
         }
         if (cfg.batchSize < workers) throw new UserError("batch_size " + cfg.batchSize + " is the global batch; it must be at least --workers (" + workers + ")");
         SparkTraining.Options options = new SparkTraining.Options(workers, Duration.ofSeconds(timeoutSeconds), kernelThreads, null);
+        sparkOptions.master = localWithRetries(sparkOptions.master);
+        SparkSession spark = sparkOptions.session("mambavision spark train");
+        SparkTraining.checkSlots(spark, workers);
+        boolean newRun = runDir == null;
+        if (newRun) runDir = Trainer.newRunDir(cfg);
         System.out.printf(Locale.ROOT, "training %s over %d barrier tasks, global batch %d (%s per task); run dir %s%n", cfg.model, workers, cfg.batchSize,
                 cfg.batchSize % workers == 0 ? Integer.toString(cfg.batchSize / workers) : cfg.batchSize / workers + "-" + (cfg.batchSize / workers + 1),
                 runDir.toAbsolutePath());
-        sparkOptions.master = localWithRetries(sparkOptions.master);
-        SparkTraining.Summary s = SparkTraining.run(sparkOptions.session("mambavision spark train"), cfg, runDir, options);
+        SparkTraining.Summary s;
+        try {
+            s = SparkTraining.run(spark, cfg, runDir, options);
+        } catch (RuntimeException e) {
+            if (newRun) Trainer.discardIfNoCheckpoint(runDir);
+            throw e;
+        }
         System.out.printf(Locale.ROOT, "%s: %d epochs, best val top1 %.4f, final val top1 %.4f top5 %.4f loss %.4f, %.1f train images/s, %.1f s%s%n",
                 s.stopMessage() == null ? "Training finished" : "Training stopped: " + s.stopMessage(), s.epochsDone(), s.bestTop1(), s.finalTop1(),
                 s.finalTop5(), s.finalValLoss(), s.imagesPerSec(), s.seconds(), s.stageAttempt() > 0 ? " (stage attempt " + (s.stageAttempt() + 1) + ")" : "");

@@ -53,6 +53,15 @@ class SparkPredictCommandTest {
     }
 
     @Test
+    void moreTrainingTasksThanLocalSlotsIsOneClearError(@TempDir Path dir) {
+        StringWriter err = new StringWriter();
+        // the tests' session has 2 slots
+        assertEquals(2, run(err, "train", "--workers", "3", "--set", "save_dir=" + dir, "--set", "epochs=1"));
+        assertTrue(err.toString().contains("3 barrier tasks need 3 task slots"), err.toString());
+        assertEquals(0, dir.toFile().list().length, "no run directory is left behind");
+    }
+
+    @Test
     void badArgumentsAreOneLineAndExitTwo(@TempDir Path dir) throws Exception {
         StringWriter err = new StringWriter();
         assertEquals(2, run(err, "predict", "--weights", dir.resolve("missing.safetensors").toString(), "--input", dir.toString(),

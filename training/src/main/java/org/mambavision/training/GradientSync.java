@@ -8,8 +8,10 @@ import java.util.List;
 import org.mambavision.engine.Tensor;
 
 /**
- * The exchanges of a distributed {@link Trainer} step over its {@link ProcessGroup}: the gradients of the trainable
- * parameters (before an optimizer step) with the batch's loss sum, hit count and stop flag, in one all-reduce.
+ * The exchanges of a distributed {@link Trainer} over its {@link ProcessGroup}: the gradients of the trainable
+ * parameters (before an optimizer step) with the batch's loss sum, hit count and stop flag, in one all-reduce; rank 0's
+ * buffers (BatchNorm running statistics) before an evaluation; the sums of an evaluation of each process's part of the
+ * validation set.
  */
 final class GradientSync {
     /** The group's sums for one batch: summed loss (mean loss times images), hits, whether any process asked to stop. */
@@ -59,6 +61,45 @@ final class GradientSync {
             }
         }
         return new Totals(b[0], Math.round(b[1]), b[2] > 0);
+    }
+
+    /**
+     * Gives every process rank 0's values of {@code tensors} (an all-reduce to which the others add zeros, so the
+     * result is rank 0's bits). Every process calls it with tensors of the same sizes; none: no exchange.
+     */
+    void broadcastFromRankZero(Collection<Tensor> tensors) {
+        long n = 0;
+        for (Tensor t : tensors) n += t.numel();
+        if (n == 0) return;
+        float[] b = new float[Math.toIntExact(n)];
+        int off = 0;
+        for (Tensor t : tensors) {
+            if (group.rank() == 0) System.arraycopy(t.data, 0, b, off, t.numel());
+            off += t.numel();
+        }
+        allReduce(b);
+        off = 0;
+        for (Tensor t : tensors) {
+            System.arraycopy(b, off, t.data, 0, t.numel());
+            off += t.numel();
+        }
+    }
+
+    /** The group's evaluation from each process's evaluation of its part of the validation set (the same on every process). */
+    Evaluator.Result combine(Evaluator.Result part) {
+        int k = part.confusion().length, n = part.samples();
+        float[] b = new float[4 + k * k];
+        b[0] = n == 0 ? 0 : (float) (part.loss() * n);
+        b[1] = n == 0 ? 0 : Math.round(part.top1() * n);
+        b[2] = n == 0 ? 0 : Math.round(part.top5() * n);
+        b[3] = n;
+        for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) b[4 + i * k + j] = part.confusion()[i][j];
+        allReduce(b);
+        int total = Math.round(b[3]);
+        int[][] confusion = new int[k][k];
+        for (int i = 0; i < k; i++) for (int j = 0; j < k; j++) confusion[i][j] = Math.round(b[4 + i * k + j]);
+        return new Evaluator.Result(total == 0 ? Double.NaN : b[0] / (double) total, total == 0 ? Double.NaN : Math.round(b[1]) / (double) total,
+                total == 0 ? Double.NaN : Math.round(b[2]) / (double) total, total, confusion);
     }
 
     /**

@@ -102,15 +102,21 @@ public final class Trainer {
     /**
      * Makes this trainer process {@code group.rank()} of a data-parallel run: it trains on its shard of every global
      * batch of {@code batch_size} images, the gradients are summed over the group before every optimizer step (so the
-     * result is that of one process at the whole batch, up to float rounding), and only rank 0 writes the run directory
-     * {@code runDir}. Every process must be able to read {@code runDir}: when it holds a checkpoint, every process
-     * resumes from it (a data-parallel job restarted after a failure continues from its last checkpoint). BatchNorm
-     * models take their batch statistics per process, as PyTorch's DistributedDataParallel does without SyncBatchNorm.
+     * result is that of one process at the whole batch, up to float rounding), each process evaluates its part of the
+     * validation set, and only rank 0 writes the run directory {@code runDir}. BatchNorm models take their batch
+     * statistics per process, as PyTorch's DistributedDataParallel does without SyncBatchNorm, and every process gets
+     * rank 0's running statistics at the end of each epoch. Every process must be able to read {@code runDir}: when it
+     * holds a checkpoint, every process resumes from it (a job restarted after a failure continues from there).
      */
     public Trainer distributed(ProcessGroup group, Path runDir) {
         this.group = group;
         this.sharedRunDir = runDir;
         return this;
+    }
+
+    /** Deletes a new run's directory when the run failed before its first checkpoint (as {@link #run} does for its own). */
+    public static void discardIfNoCheckpoint(Path runDir) {
+        RunTracker.removeIfNoCheckpoint(runDir, line -> {});
     }
 
     private boolean writesRunDir() {
@@ -331,12 +337,14 @@ public final class Trainer {
                 trainSeconds += epochSecs;
                 imagesSeen += seen;
                 boolean evalNow = (epoch + 1) % cfg.evalEvery == 0 || epoch == cfg.epochs - 1;
-                Evaluator.Result ev = evalNow ? Evaluator.evaluate(model, data.valLoader, model.numClasses()) : null;
+                // every process takes rank 0's running statistics, so the processes evaluate (and go on with) one model
+                if (sync != null) sync.broadcastFromRankZero(buffers(model));
+                Evaluator.Result ev = evalNow ? evaluate(model, data, sync) : null;
                 Evaluator.Result evEma = null;
                 if (evalNow && ema != null) {
                     ema.swap(liveState);
                     try {
-                        evEma = Evaluator.evaluate(model, data.valLoader, model.numClasses());
+                        evEma = evaluate(model, data, sync);
                     } finally {
                         ema.swap(liveState);
                     }
@@ -364,6 +372,22 @@ public final class Trainer {
         } finally {
             tracker.close();
         }
+    }
+
+    /** The validation result; in a distributed run, of every process's part of the validation set together. */
+    private static Evaluator.Result evaluate(VisionModel model, TrainingData data, GradientSync sync) {
+        Evaluator.Result r = Evaluator.evaluate(model, data.valLoader, model.numClasses());
+        return sync == null ? r : sync.combine(r);
+    }
+
+    /** The model's state that is not parameters (BatchNorm running statistics), in a fixed order. */
+    private static List<Tensor> buffers(VisionModel model) {
+        List<Tensor> b = new ArrayList<>();
+        Map<String, Tensor> params = model.namedParameters();
+        model.stateDict().forEach((k, v) -> {
+            if (!params.containsKey(k)) b.add(v);
+        });
+        return b;
     }
 
     /**

@@ -18,6 +18,7 @@ import org.mambavision.training.data.Datasets;
 import org.mambavision.training.data.MixupCutmix;
 import org.mambavision.training.data.Split;
 import org.mambavision.training.data.Splits;
+import org.mambavision.training.data.Subset;
 import org.mambavision.training.data.transforms.ColorJitter;
 import org.mambavision.training.data.transforms.RandAugment;
 import org.mambavision.training.data.transforms.RandomErasing;
@@ -73,7 +74,10 @@ public final class TrainingData implements AutoCloseable {
         return create(c, batchSize, valBatchSize, 0, 1, log);
     }
 
-    /** As {@link #create(TrainConfig, int, int, Consumer)}; the training loader builds only shard {@code shard} of {@code shards} of each batch. */
+    /**
+     * As {@link #create(TrainConfig, int, int, Consumer)} for process {@code shard} of {@code shards} of a data-parallel run:
+     * the training loader builds only its shard of each batch, the validation loader covers only its part of the validation set.
+     */
     public static TrainingData create(TrainConfig c, int batchSize, int valBatchSize, int shard, int shards, Consumer<String> log) {
         DataOptions base = options(c);
         Dataset train, val;
@@ -94,7 +98,10 @@ public final class TrainingData implements AutoCloseable {
                 ? new MixupCutmix(c.mixup, c.cutmix, c.mixupProb, c.mixupSwitchProb, c.labelSmoothing, train.numClasses()) : null;
         DataLoader tl = DataLoader.builder(train).transform(trainT).batchSize(batchSize).shuffle(true).dropLast(train.size() >= batchSize)
                 .numWorkers(c.numWorkers).prefetch(Math.max(2, c.numWorkers)).seed(c.seed).mixup(mix).shard(shard, shards).build();
-        DataLoader vl = DataLoader.builder(val).transform(evalT).batchSize(valBatchSize).shuffle(false).dropLast(false)
+        // a data-parallel process evaluates its part of the validation set (the trainer combines the parts' sums)
+        Dataset valPart = shards == 1 ? val : new Subset(val, java.util.stream.IntStream.range((int) ((long) val.size() * shard / shards),
+                (int) ((long) val.size() * (shard + 1) / shards)).toArray());
+        DataLoader vl = DataLoader.builder(valPart).transform(evalT).batchSize(valBatchSize).shuffle(false).dropLast(false)
                 .numWorkers(c.numWorkers).prefetch(Math.max(2, c.numWorkers)).seed(c.seed).build();
         return new TrainingData(train, val, tl, vl, ms[0], ms[1]);
     }

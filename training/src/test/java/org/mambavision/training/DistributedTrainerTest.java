@@ -119,6 +119,19 @@ class DistributedTrainerTest {
     }
 
     @Test
+    void aBatchNormModelTrainsWithPerProcessStatisticsAndRankZerosRunningStatistics(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("bn").resolve("run");
+        List<Trainer.Result> r = runGroup(2, run, "model=mambavision_mini", "depth=null", "patch_size=16", "img_size=32", "batch_size=8",
+                "dataset_size=40", "epochs=2", "visualize=false", "tensorboard=false");
+        assertEquals(2, r.get(0).epochsDone());
+        assertEquals(r.get(0).finalValLoss(), r.get(1).finalValLoss(), 0.0);
+        assertTrue(Double.isFinite(r.get(0).finalValLoss()));
+        Map<String, Tensor> saved = TrainCheckpoint.read(run.resolve(RunTracker.LAST)).model();
+        assertTrue(saved.keySet().stream().anyMatch(k -> k.endsWith("running_mean")), "a model with BatchNorm: " + saved.keySet());
+        assertEquals(2, MetricsLog.read(run).size());
+    }
+
+    @Test
     void aProcessThatStartsFromAnotherCheckpointIsRefused(@TempDir Path dir) throws Exception {
         ThreadGroup g = new ThreadGroup(2);
         Path run = dir.resolve("run");
@@ -138,6 +151,38 @@ class DistributedTrainerTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void evaluationPartsAddUpAndRankZerosBuffersReachEveryone() throws Exception {
+        ThreadGroup g = new ThreadGroup(2);
+        Evaluator.Result[] parts = {new Evaluator.Result(0.5, 0.75, 1.0, 4, new int[][] {{2, 1}, {0, 1}}),
+                new Evaluator.Result(2.0, 0.0, 0.5, 2, new int[][] {{0, 1}, {1, 0}})};
+        Tensor[] buffers = {Tensor.of(new float[] {1.5f, -2f}, 2), Tensor.of(new float[] {7f, 8f}, 2)};
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<Evaluator.Result>> results = new ArrayList<>();
+            for (int r = 0; r < 2; r++) {
+                int rank = r;
+                results.add(pool.submit(() -> {
+                    GradientSync sync = new GradientSync(g.rank(rank), List.of());
+                    sync.broadcastFromRankZero(List.of(buffers[rank]));
+                    return sync.combine(parts[rank]);
+                }));
+            }
+            for (Future<Evaluator.Result> f : results) {
+                Evaluator.Result r = f.get(30, TimeUnit.SECONDS);
+                assertEquals(6, r.samples());
+                assertEquals((0.5 * 4 + 2.0 * 2) / 6, r.loss(), 1e-6);
+                assertEquals(3 / 6.0, r.top1(), 1e-12);
+                assertEquals(5 / 6.0, r.top5(), 1e-12);
+                assertArrayEquals(new int[][] {{2, 2}, {1, 1}}, r.confusion());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertArrayEquals(new float[] {1.5f, -2f}, buffers[1].data, 0f);
+        assertArrayEquals(new float[] {1.5f, -2f}, buffers[0].data, 0f);
     }
 
     @Test

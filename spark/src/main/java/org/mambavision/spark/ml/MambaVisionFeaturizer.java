@@ -2,6 +2,7 @@ package org.mambavision.spark.ml;
 
 import java.util.List;
 import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.ParamValidators;
@@ -55,16 +56,23 @@ public final class MambaVisionFeaturizer extends MambaVisionTransformer<MambaVis
         int s = getStage();
         return (predictor, batch) -> {
             Features f = predictor.features(batch);
-            Tensor t = s < 0 ? f.pooled() : f.stages().get(s);
-            int n = batch.dim(0), per = t.numel() / n;
-            Object[][] out = new Object[n][];
-            for (int i = 0; i < n; i++) {
-                double[] v = new double[per];
-                for (int j = 0; j < per; j++) v[j] = t.data[i * per + j];
-                out[i] = new Object[] {Vectors.dense(v)};
-            }
+            Vector[] v = vectors(s < 0 ? f.pooled() : f.stages().get(s), batch.dim(0));
+            Object[][] out = new Object[v.length][];
+            for (int i = 0; i < v.length; i++) out[i] = new Object[] {v[i]};
             return out;
         };
+    }
+
+    /** Row i of an (n, ...) tensor as an ML vector, for each image i. */
+    static Vector[] vectors(Tensor t, int n) {
+        int per = t.numel() / n;
+        Vector[] out = new Vector[n];
+        for (int i = 0; i < n; i++) {
+            double[] v = new double[per];
+            for (int j = 0; j < per; j++) v[j] = t.data[i * per + j];
+            out[i] = Vectors.dense(v);
+        }
+        return out;
     }
 
     public static MLReader<MambaVisionFeaturizer> read() {

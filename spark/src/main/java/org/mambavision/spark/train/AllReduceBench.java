@@ -38,6 +38,7 @@ public final class AllReduceBench {
     private AllReduceBench() {}
 
     public static List<Result> run(SparkSession spark, int workers, List<String> models, int steps, Duration timeout) {
+        SparkTraining.checkSlots(spark, workers);
         long[] sizes = new long[models.size()];
         for (int i = 0; i < sizes.length; i++) sizes[i] = trainableValues(models.get(i)); // on the driver: a bad name fails here
         JavaRDD<Integer> ranks = JavaSparkContext.fromSparkContext(spark.sparkContext())

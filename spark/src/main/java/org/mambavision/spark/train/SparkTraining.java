@@ -60,6 +60,7 @@ public final class SparkTraining {
 
     /** Trains {@code cfg} over {@code options.workers()} barrier tasks in {@code runDir} (readable by every executor; rank 0 writes it). */
     public static Summary run(SparkSession spark, TrainConfig cfg, Path runDir, Options options) {
+        checkSlots(spark, options.workers());
         JavaRDD<Integer> ranks = JavaSparkContext.fromSparkContext(spark.sparkContext())
                 .parallelize(IntStream.range(0, options.workers()).boxed().toList(), options.workers());
         ClassTag<Summary> tag = ClassTag$.MODULE$.apply(Summary.class);
@@ -69,6 +70,18 @@ public final class SparkTraining {
         // output), so the summaries go through a shuffle
         List<Summary> all = JavaRDD.fromRDD(out, tag).repartition(1).collect();
         return all.stream().filter(s -> s != null).findFirst().orElseThrow(() -> new IllegalStateException("rank 0 returned no result"));
+    }
+
+    /**
+     * A barrier stage starts all its tasks at once: in local mode, an error when there are fewer task slots than
+     * tasks (Spark would wait for slots that never come). A cluster's executors may still be starting, so Spark itself
+     * waits there.
+     */
+    public static void checkSlots(SparkSession spark, int tasks) {
+        if (spark.sparkContext().isLocal() && tasks > spark.sparkContext().defaultParallelism()) {
+            throw new IllegalArgumentException(tasks + " barrier tasks need " + tasks + " task slots at once, but " + spark.sparkContext().master()
+                    + " has " + spark.sparkContext().defaultParallelism() + "; use --master local[" + tasks + "] or fewer --workers");
+        }
     }
 
     /**

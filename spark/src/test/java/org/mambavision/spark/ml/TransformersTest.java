@@ -146,6 +146,20 @@ public class TransformersTest {
     }
 
     @Test
+    void theClassifierCanAddTheFeaturesOfTheSameForwardPass() throws Exception {
+        Dataset<Row> out = new MambaVisionClassifier().setInputCol("content").setWeights(weights.toString()).setTopK(3)
+                .setFeaturesCol("embedding").transform(binaryFiles());
+        Map<String, Row> rows = byName(out, "path");
+        assertSamePredictions(rows, Predictor.load(null, weights), 3);
+        Map<String, Row> alone = byName(new MambaVisionFeaturizer().setInputCol("content").setWeights(weights.toString()).transform(binaryFiles()), "path");
+        Vector a = (Vector) rows.get("img3.png").get(rows.get("img3.png").fieldIndex("embedding"));
+        Vector b = (Vector) alone.get("img3.png").get(alone.get("img3.png").fieldIndex("features"));
+        assertEquals(b.size(), a.size());
+        for (int j = 0; j < a.size(); j++) assertEquals(b.apply(j), a.apply(j), 1e-5, "feature " + j);
+        assertTrue(rows.get("broken.png").isNullAt(rows.get("broken.png").fieldIndex("embedding")));
+    }
+
+    @Test
     void stagesSaveAndLoadAsAPipeline() throws Exception {
         MambaVisionClassifier c = new MambaVisionClassifier().setInputCol("content").setWeights(weights.toString()).setTopK(4).setBatchSize(3)
                 .setKernelThreads(2).setMaxImagePixels(12345678L);
