@@ -50,9 +50,10 @@ public final class BenchCommand implements Callable<Integer> {
         switch (what) {
             case "kernels" -> KernelBenchmarks.all(this::emit);
             case "model" -> ModelBenchmarks.run(model, batch, imgSize, Math.max(1, runs), train, runtime.equals("onnxruntime"), this::emit);
-            case "serve" -> { // bench model's rows first: the targets compare the server with them, same JVM and machine
+            case "serve" -> { // bench model's rows before and after: the targets compare the server with them, same JVM and machine
                 ModelBenchmarks.run(model, batch, null, Math.max(1, runs), false, false, this::emit);
                 ServeBenchmarks.run(model, batch, concurrency, seconds, this::emit);
+                ModelBenchmarks.run(model, batch, null, Math.max(1, runs), false, false, this::emit);
             }
             default -> throw new UserError("bench: unknown target '" + what + "' (valid: kernels, model, serve)");
         }

@@ -21,6 +21,7 @@ import org.mambavision.models.ImageNetClasses;
 import org.mambavision.models.ModelRegistry;
 import org.mambavision.models.VisionModel;
 import org.mambavision.serving.InferenceServer;
+import org.mambavision.serving.Metrics;
 import org.mambavision.serving.ServerConfig;
 
 /**
@@ -43,14 +44,20 @@ final class ServeBenchmarks {
             URI uri = URI.create(server.url() + "/v2/models/" + m.name() + "/infer");
             for (int c : concurrency) {
                 load(client, uri, body, c, Math.max(3, seconds / 4)); // warm-up: JIT, buffer pools, connections
-                long[] before = server.metrics().batchTotals(m.name());
+                Metrics.BatchTotals before = server.metrics().batchTotals(m.name());
                 Result r = load(client, uri, body, c, seconds);
-                long[] after = server.metrics().batchTotals(m.name());
+                Metrics.BatchTotals after = server.metrics().batchTotals(m.name());
                 String shape = m.name() + " c" + c + " " + s + "x" + s;
                 emit.accept(new BenchRow("serve_throughput", shape, r.images / r.seconds, "images/s"));
                 emit.accept(new BenchRow("serve_p50", shape, r.percentile(0.50), "ms"));
                 emit.accept(new BenchRow("serve_p99", shape, r.percentile(0.99), "ms"));
-                emit.accept(new BenchRow("serve_mean_batch", shape, (after[0] - before[0]) / (double) Math.max(1, after[1] - before[1]), "images/batch"));
+                long images = after.images() - before.images();
+                double busy = after.busySeconds() - before.busySeconds();
+                emit.accept(new BenchRow("serve_mean_batch", shape, images / (double) Math.max(1, after.batches() - before.batches()), "images/batch"));
+                // the model's own speed inside the server's batches, measured over the same seconds as the throughput:
+                // on a shared machine this, not a bench model run minutes apart, is what the throughput compares with
+                emit.accept(new BenchRow("serve_model_speed", shape, images / Math.max(busy, 1e-9), "images/s"));
+                emit.accept(new BenchRow("serve_model_busy", shape, 100 * busy / r.seconds, "%"));
                 if (r.errors > 0) emit.accept(new BenchRow("serve_errors", shape, r.errors, "requests"));
             }
         }

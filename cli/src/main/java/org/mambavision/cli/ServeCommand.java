@@ -91,7 +91,7 @@ public final class ServeCommand implements Callable<Integer> {
         ServerConfig defaults = ServerConfig.defaults();
         ServerConfig config = defaults.withAddress(host, port).withBatching(maxBatch, maxDelayMs, maxQueue, workers)
                 .withLimits(timeoutMs, maxBodyMb << 20, Math.max(maxBodyMb << 20, defaults.bodyBudgetBytes())).withToken(token());
-        Map<String, org.mambavision.inference.Predictor> served = new LinkedHashMap<>();
+        Map<String, Predictor> served = new LinkedHashMap<>();
         for (int i = 0; i < weights.size(); i++) {
             WeightFiles.check(weights.get(i));
             Predictor p = Predictor.load(models.isEmpty() ? null : models.get(i), weights.get(i)).withMaxImagePixels(maxImagePixels);

@@ -8,7 +8,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +54,25 @@ class ServeCommandTest {
     }
 
     @Test
+    void servesOurTrainingCheckpointWithoutModel(@TempDir Path dir) throws Exception {
+        Path run = TinyRun.train(dir.resolve("runs"));
+        ServeCommand cmd = new ServeCommand();
+        new CommandLine(cmd).parseArgs("--weights", run.resolve("best.safetensors").toString(), "--port", "0");
+        try (InferenceServer s = cmd.start()) {
+            assertEquals(List.of("flat_tiny"), s.modelNames());
+            String meta = get(s.url() + "/v2/models/flat_tiny").body();
+            assertTrue(meta.contains("\"shape\":[-1,3,32,32]"), meta); // the run's own image size, from the checkpoint
+            java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(40, 30, java.awt.image.BufferedImage.TYPE_INT_RGB);
+            java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+            javax.imageio.ImageIO.write(img, "png", png);
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(s.url() + "/v2/models/flat_tiny/classify?top=2"))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(png.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            assertTrue(r.body().contains("\"predictions\""), r.body());
+        }
+    }
+
+    @Test
     void badArgumentsAreOneLine(@TempDir Path dir) throws Exception {
         Path w = miniWeights(dir, "mini.safetensors");
         CliErrorsTest.assertOneLine(CliErrorsTest.run("serve", "--model", "mambavision_mini", "--model", "mambavision_t", "--weights", w.toString()),
@@ -65,6 +83,10 @@ class ServeCommandTest {
         CliErrorsTest.assertOneLine(CliErrorsTest.run("serve", "--weights", w.toString(), "--max-batch", "0"), "--max-batch must be >= 1");
         CliErrorsTest.assertOneLine(CliErrorsTest.run("serve", "--weights", w.toString(), "--name", "a b"), "--name 'a b'");
         CliErrorsTest.assertOneLine(CliErrorsTest.run("serve", "--weights", dir.resolve("missing.safetensors").toString()), "missing.safetensors");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            CliErrorsTest.assertOneLine(CliErrorsTest.run("serve", "--weights", w.toString(), "--port", Integer.toString(taken.getLocalPort())),
+                    "cannot listen on 127.0.0.1:" + taken.getLocalPort());
+        }
     }
 
     @Test

@@ -165,6 +165,7 @@ public final class Batcher implements AutoCloseable {
         int[] shape = first.shape();
         shape[0] = rows;
         List<List<Tensor>> answers = new ArrayList<>(batch.size());
+        long start = System.nanoTime();
         try (var buffers = BufferPool.open(); var noGrad = Tape.noGrad()) {
             List<Tensor> outs = runner.run(Tensor.of(x, shape), features);
             int row = 0;
@@ -180,7 +181,7 @@ public final class Batcher implements AutoCloseable {
             for (Job j : batch) j.result().completeExceptionally(e);
             return;
         }
-        metrics.batch(model, rows);
+        metrics.batch(model, rows, (System.nanoTime() - start) / 1e9);
         for (int i = 0; i < batch.size(); i++) batch.get(i).result().complete(answers.get(i));
     }
 

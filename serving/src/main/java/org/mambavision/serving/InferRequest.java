@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -163,9 +165,9 @@ public record InferRequest(String id, List<Input> inputs, List<Output> outputs, 
         return new Output(name, binary);
     }
 
-    private record Param(String key, com.fasterxml.jackson.databind.JsonNode value) {}
+    private record Param(String key, JsonNode value) {}
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper TREE = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final ObjectMapper TREE = new ObjectMapper();
 
     private static List<Param> parameters(JsonParser jp, JsonToken t, String field) throws IOException {
         expect(t, JsonToken.START_OBJECT, field, "an object");

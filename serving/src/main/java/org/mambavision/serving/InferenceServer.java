@@ -72,7 +72,7 @@ public final class InferenceServer implements AutoCloseable {
         c.routes.get("/", guard("page", false, ctx -> ctx.contentType("text/html; charset=utf-8").result(page)));
         c.routes.get("/metrics", guard("metrics", false, ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.render())));
         c.routes.get("/v2", guard("server_metadata", false, ctx -> ModelEndpoints.json(ctx, 200, Map.of(
-                "name", "mambavision", "version", "0.1.0", "extensions", List.of("binary_tensor_data", "classification")))));
+                "name", "mambavision", "version", "0.1.0", "extensions", List.of("binary_tensor_data")))));
         c.routes.get("/v2/health/live", guard("health", false, ctx -> ctx.status(200)));
         c.routes.get("/v2/health/ready", guard("health", false, ctx -> ctx.status(draining ? 503 : 200)));
         for (String base : List.of("/v2/models/{model}", "/v2/models/{model}/versions/{version}")) {

@@ -23,6 +23,7 @@ public final class Metrics {
     private final Map<String, Histogram> latency = new ConcurrentSkipListMap<>();
     private final Map<String, Histogram> batchSize = new ConcurrentSkipListMap<>();
     private final Map<String, LongAdder> images = new ConcurrentSkipListMap<>();
+    private final Map<String, DoubleAdder> busySeconds = new ConcurrentSkipListMap<>();
     private final Map<String, IntSupplier> queueDepth = new ConcurrentHashMap<>();
     private final double[] batchBuckets;
 
@@ -39,11 +40,12 @@ public final class Metrics {
         latency.computeIfAbsent(labels("endpoint", endpoint), k -> new Histogram(LATENCY_BUCKETS)).observe(seconds);
     }
 
-    /** One batch run by a model worker. */
-    public void batch(String model, int rows) {
+    /** One batch run by a model worker, and the seconds its forward pass took. */
+    public void batch(String model, int rows, double seconds) {
         String l = labels("model", model);
         batchSize.computeIfAbsent(l, k -> new Histogram(batchBuckets)).observe(rows);
         images.computeIfAbsent(l, k -> new LongAdder()).add(rows);
+        busySeconds.computeIfAbsent(l, k -> new DoubleAdder()).add(seconds);
     }
 
     public void queueDepth(String model, IntSupplier depth) {
@@ -56,12 +58,15 @@ public final class Metrics {
         return a == null ? 0 : a.sum();
     }
 
-    /** Images run through a model so far, and in how many batches: {images, batches}. */
-    public long[] batchTotals(String model) {
+    /** What a model's workers have done so far. */
+    public record BatchTotals(long images, long batches, double busySeconds) {}
+
+    public BatchTotals batchTotals(String model) {
         String l = labels("model", model);
         LongAdder n = images.get(l);
         Histogram h = batchSize.get(l);
-        return new long[] {n == null ? 0 : n.sum(), h == null ? 0 : h.count.sum()};
+        DoubleAdder busy = busySeconds.get(l);
+        return new BatchTotals(n == null ? 0 : n.sum(), h == null ? 0 : h.count.sum(), busy == null ? 0 : busy.sum());
     }
 
     public String render() {
@@ -76,6 +81,8 @@ public final class Metrics {
         new TreeMap<>(queueDepth).forEach((l, d) -> sample(sb, "mv_queue_depth", l, d.getAsInt()));
         header(sb, "mv_images_processed_total", "counter", "Images run through a model.");
         images.forEach((l, v) -> sample(sb, "mv_images_processed_total", l, v.sum()));
+        header(sb, "mv_model_busy_seconds_total", "counter", "Seconds the model workers spent in forward passes.");
+        busySeconds.forEach((l, v) -> sample(sb, "mv_model_busy_seconds_total", l, v.sum()));
         header(sb, "mv_jvm_heap_used_bytes", "gauge", "Java heap in use now (garbage included).");
         sample(sb, "mv_jvm_heap_used_bytes", "", ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
         header(sb, "mv_jvm_heap_after_gc_bytes", "gauge", "Java heap in use after the last collection of each heap pool: what stays live.");

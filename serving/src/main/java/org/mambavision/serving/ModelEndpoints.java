@@ -66,6 +66,9 @@ final class ModelEndpoints {
                 throw ApiException.badRequest("outputs[" + i + "].name: unknown output '" + clip(name) + "'; " + m.name() + " has "
                         + String.join(", ", outs.stream().map(ServedModel.TensorSpec::name).toList()));
             }
+            for (int j = 0; j < i; j++) {
+                if (index[j] == index[i]) throw ApiException.badRequest("outputs[" + i + "].name: '" + name + "' is requested twice");
+            }
             features |= index[i] > 0;
         }
         List<Tensor> result = await(m.submit(Tensor.of(in.values(), in.shape()), features, deadlineNanos), deadlineNanos);
@@ -142,7 +145,14 @@ final class ModelEndpoints {
 
     private byte[] imageBytes(Context ctx) throws IOException {
         if (ctx.isMultipartFormData()) {
-            List<UploadedFile> files = ctx.uploadedFiles();
+            List<UploadedFile> files;
+            try {
+                files = ctx.uploadedFiles();
+            } catch (Exception e) { // Jetty's parser (rethrown unchecked): a malformed form, or a chunked one past the size limit
+                Throwable root = e;
+                while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+                throw ApiException.badRequest("body: cannot read the multipart form (" + (root.getMessage() != null ? root.getMessage() : root) + ")");
+            }
             if (files.isEmpty()) throw ApiException.badRequest("body: the multipart form has no file part; attach the image as a file");
             try (InputStream in = files.getFirst().content()) {
                 return readBounded(in, maxBodyBytes);

@@ -119,6 +119,13 @@ class BinaryAndClassifyTest {
         assertError(post(base + "/v2/models/tiny-limit/classify", png), 400, "1,600 pixels, above the limit of 1,000");
         assertError(post(url + "?top=abc", png), 400, "top: expected an integer 1..10, got 'abc'");
         assertError(post(url + "?top=11", png), 400, "top: expected an integer 1..10");
+        assertError(post(url, "--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\ntext\r\n--x--\r\n",
+                "Content-Type", "multipart/form-data; boundary=x"), 400, "body: the multipart form has no file part");
+        // Jetty closes the connection after a malformed form: a client of its own, so the shared one's pool stays clean
+        HttpResponse<byte[]> bad = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                .header("Content-Type", "multipart/form-data; boundary=x").POST(java.net.http.HttpRequest.BodyPublishers.ofString("--x\r\nnot a form"))
+                .build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertError(bad, 400, "body: cannot read the multipart form");
     }
 
     @Test

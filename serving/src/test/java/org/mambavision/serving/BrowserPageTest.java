@@ -16,7 +16,9 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mambavision.inference.Predictor;
+import java.util.Base64;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -67,6 +69,25 @@ class BrowserPageTest {
                 String latency = driver.findElement(By.id("latency")).getText();
                 assertTrue(latency.matches("latency \\d+ ms \\(server \\d+ ms\\)"), latency);
                 assertEquals("", driver.findElement(By.id("error")).getText());
+
+                // dropping a file: a drop event carrying the other image, as the browser makes it from a dragged file
+                byte[] other = null;
+                List<Predictor.Prediction> wantOther = want;
+                for (long seed = 9; wantOther.stream().map(Predictor.Prediction::label).toList()
+                        .equals(want.stream().map(Predictor.Prediction::label).toList()); seed++) { // an image ranked differently
+                    other = png(64, 64, seed);
+                    wantOther = p.predict(ImageIO.read(new ByteArrayInputStream(other)), 5);
+                }
+                ((JavascriptExecutor) driver).executeScript("""
+                        const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+                        const dt = new DataTransfer();
+                        dt.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+                        document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+                        """, Base64.getEncoder().encodeToString(other));
+                // the page clears the old rows as the drop is handled, so five rows again are the dropped image's
+                wait.until(d -> d.findElements(By.cssSelector("#result .row")).size() == 5);
+                List<WebElement> dropped = driver.findElements(By.cssSelector("#result .row"));
+                for (int i = 0; i < 5; i++) assertEquals(wantOther.get(i).label(), dropped.get(i).findElement(By.className("label")).getText());
             } finally {
                 driver.quit();
             }

@@ -39,7 +39,7 @@ class ConcurrencyTest {
         }
         byte[] png = png(50, 70, 3);
         Predictor.Prediction top = p.predict(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png)), 1).getFirst();
-        ServerConfig c = config().withBatching(16, 3, 512, 1);
+        ServerConfig c = config().withBatching(16, 3, 512, 2); // two workers: batches of one model run at once
         try (InferenceServer s = InferenceServer.start(Map.of("mini", p), c)) {
             String infer = s.url() + "/v2/models/mini/infer";
             int clients = 64, perClient = 4;

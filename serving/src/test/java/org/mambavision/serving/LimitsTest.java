@@ -10,8 +10,6 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.mambavision.inference.Predictor;
 import org.mambavision.models.ModelOptions;
 import org.mambavision.models.ModelRegistry;
@@ -120,7 +117,7 @@ class LimitsTest {
     }
 
     @Test
-    void bearerTokenGuardsModelEndpointsOnly(@TempDir Path dir) throws Exception {
+    void bearerTokenGuardsModelEndpointsOnly() throws Exception {
         try (InferenceServer s = InferenceServer.start(Map.of("mini", miniPredictor(1)), config().withToken("s3cret"))) {
             String url = s.url() + "/v2/models/mini/infer";
             HttpResponse<byte[]> none = post(url, one(1));

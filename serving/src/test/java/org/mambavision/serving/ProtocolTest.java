@@ -39,7 +39,7 @@ class ProtocolTest {
         assertEquals(200, get(base + "/v2/models/mini/ready").statusCode());
         assertEquals(200, get(base + "/v2/models/mini/versions/1/ready").statusCode());
         JsonNode server = json(get(base + "/v2"));
-        assertTrue(server.get("extensions").toString().contains("binary_tensor_data"));
+        assertEquals("[\"binary_tensor_data\"]", server.get("extensions").toString());
 
         JsonNode meta = json(get(base + "/v2/models/mini"));
         assertEquals("mini", meta.get("name").asText());
@@ -133,6 +133,7 @@ class ProtocolTest {
         expect400(ok.replace("\"data\":[", "\"data\":[\"a\","), "inputs[0].data: element 0 is a, not a number");
         expect400(ok.replace("}]}", "}],\"outputs\":[{\"name\":\"stage9\"}]}"), "outputs[0].name: unknown output 'stage9'");
         expect400(ok.replace("[1,3,64,64]", "[-1,3,64,64]"), "inputs[0].shape: expected non-negative integers");
+        expect400(ok.replace("}]}", "}],\"outputs\":[{\"name\":\"stage0\"},{\"name\":\"stage0\"}]}"), "outputs[1].name: 'stage0' is requested twice");
         expect400(inferJson(randomImage(1, 9, 3, 64), 9, 3, 64, null), "batch of 9 rows; this server takes 1..8");
     }
 
