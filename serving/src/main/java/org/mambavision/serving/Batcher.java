@@ -1,5 +1,6 @@
 package org.mambavision.serving;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,6 +19,9 @@ import org.mambavision.engine.Tensor;
  * batch starts the worker's next batch instead.
  */
 public final class Batcher implements AutoCloseable {
+    /** How long {@link #close} waits for the workers. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
+
     /** Runs a batch (B, C, H, W) and returns outputs whose first dimension is B. */
     @FunctionalInterface
     public interface Runner {
@@ -193,13 +197,17 @@ public final class Batcher implements AutoCloseable {
         return Tensor.of(Arrays.copyOfRange(t.data, from * per, (from + n) * per), shape);
     }
 
-    /** Refuses new requests, lets the workers finish what is queued, then stops them. */
+    /**
+     * Refuses new requests, lets the workers finish what is queued, then stops them. A worker still inside a forward
+     * pass after {@link #CLOSE_WAIT} is left to finish on its own (workers are daemon threads), so a stop never hangs.
+     */
     @Override
     public void close() {
         closed = true;
+        long until = System.nanoTime() + CLOSE_WAIT.toNanos();
         for (Thread t : workers) {
             try {
-                t.join();
+                t.join(Duration.ofNanos(Math.max(1, until - System.nanoTime())));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;

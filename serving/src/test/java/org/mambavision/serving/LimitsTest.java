@@ -23,8 +23,18 @@ import org.mambavision.models.ModelRegistry;
 
 /** Overload and abuse: 413, 503 with Retry-After, 504, the body budget, bearer auth, and graceful shutdown. */
 class LimitsTest {
-    private static GatedModel gated() {
-        return new GatedModel(ModelRegistry.create("mambavision_mini", ModelOptions.defaults().withClasses(10).withSeed(9)));
+    /** Every gated model of the running test, opened after it so that a failed assertion cannot leave a worker blocked. */
+    private final List<GatedModel> gatedModels = new java.util.ArrayList<>();
+
+    @org.junit.jupiter.api.AfterEach
+    void openGates() {
+        gatedModels.forEach(m -> m.gate.countDown());
+    }
+
+    private GatedModel gated() {
+        GatedModel m = new GatedModel(ModelRegistry.create("mambavision_mini", ModelOptions.defaults().withClasses(10).withSeed(9)));
+        gatedModels.add(m);
+        return m;
     }
 
     private static Predictor predictorOf(GatedModel m) {
