@@ -27,6 +27,9 @@ import org.mambavision.inference.Predictor;
  * while the server drains for shutdown.
  */
 public final class InferenceServer implements AutoCloseable {
+    /** The most of a refused request's body read and dropped so that the error response arrives intact. */
+    private static final long SWALLOW_BYTES = 4L << 20;
+
     private static final String SHUTTING_DOWN = "the server is shutting down";
 
     private final ServerConfig config;
@@ -136,7 +139,29 @@ public final class InferenceServer implements AutoCloseable {
     }
 
     private static void error(Context ctx, int status, String message) {
+        if (!swallowBody(ctx)) ctx.header("Connection", "close");
         ModelEndpoints.json(ctx, status, Map.of("error", message));
+    }
+
+    /**
+     * Reads and drops what is left of a refused request's body (401, 413, 503 come before or in the middle of it), up
+     * to {@link #SWALLOW_BYTES}, as Tomcat's maxSwallowSize does: closing a socket with unread bytes makes the kernel
+     * reset the connection, and the client can lose the error response with it. Returns whether the body was read to
+     * its end (else the connection is closed after the response).
+     */
+    private static boolean swallowBody(Context ctx) {
+        try {
+            InputStream in = ctx.req().getInputStream();
+            byte[] buf = new byte[64 << 10];
+            for (long left = SWALLOW_BYTES; left > 0; ) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                if (n < 0) return true;
+                left -= n;
+            }
+            return in.read() < 0;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private void authorize(Context ctx) {
