@@ -48,9 +48,10 @@ public final class Trainer {
         String message();
 
         /** {@link #requestStop} (Ctrl-C): a checkpoint was saved after {@code batch} batches of 1-based {@code epoch}. */
-        record Interrupted(int epoch, int batch, Path runDir) implements StopReason {
+        record Interrupted(int epoch, int batch, Path runDir, boolean distributed) implements StopReason {
             public String message() {
-                return "interrupted; checkpoint saved at epoch " + epoch + ", batch " + batch + ". Resume with: ./mambavision train --resume " + runDir;
+                return "interrupted; checkpoint saved at epoch " + epoch + ", batch " + batch + ". Resume with: ./mambavision "
+                        + (distributed ? "spark train" : "train") + " --resume " + runDir;
             }
         }
 
@@ -326,7 +327,7 @@ public final class Trainer {
                             tracker.progressEnd();
                             saveCheckpoint(model, opt, ema, spec, data, new TrainCheckpoint.Position(epoch, b + 1, cfg.batchSize, opt.stepCount(),
                                     best, bestLoss, model.stochasticDepth().seed(), model.stochasticDepth().calls(), lossSum, correct, seen));
-                            stopReason = new StopReason.Interrupted(epoch + 1, b + 1, runDir);
+                            stopReason = new StopReason.Interrupted(epoch + 1, b + 1, runDir, sharedRunDir != null);
                             break;
                         }
                     }

@@ -24,6 +24,8 @@ class TrainerLifecycleTest {
         t.requestStop();
         Trainer.Result r = t.run();
         assertInstanceOf(Trainer.StopReason.Interrupted.class, r.stopReason(), String.join("\n", log));
+        org.junit.jupiter.api.Assertions.assertTrue(r.stopReason().message().endsWith("Resume with: ./mambavision train --resume " + r.runDir()),
+                r.stopReason().message());
         return r;
     }
 
