@@ -32,6 +32,39 @@ class FreezeForInferenceTest {
         assertArrayEquals(plain.data, logits(m, x).data, "second call (packed copies reused)");
     }
 
+    /**
+     * A frozen model keeps its convolutions' BatchNorm folds and their derived weights (Winograd transforms, packed
+     * transposes); loading new convolution weights and BatchNorm statistics drops them.
+     */
+    @Test
+    void loadingConvolutionWeightsDropsTheKeptFolds() {
+        VisionModel m = ModelRegistry.create("mambavision_mini");
+        Tensor x = Tensor.randn(new SplittableRandom(9), 1f, 1, m.inChans(), m.defaultImgSize(), m.defaultImgSize());
+        m.freezeForInference();
+        Tensor before = logits(m, x);
+        assertArrayEquals(before.data, logits(m, x).data, "kept folds give the bits of the first call");
+        Map<String, Tensor> sd = replaced(m, 10, (k, t) -> k.endsWith("weight") && t.rank() == 4 || k.endsWith("running_mean"));
+        Weights.load(m, sd, true);
+        m.freezeForInference();
+        Tensor after = logits(m, x);
+        VisionModel fresh = ModelRegistry.create("mambavision_mini");
+        Weights.load(fresh, sd, true);
+        fresh.train(false);
+        assertArrayEquals(logits(fresh, x).data, after.data, "the new weights are folded, not the kept ones");
+        assertFalse(java.util.Arrays.equals(before.data, after.data));
+    }
+
+    /** The model's state dict with random values (std 0.05) for the entries {@code which} picks, copies of the rest. */
+    private static Map<String, Tensor> replaced(VisionModel m, long seed, java.util.function.BiPredicate<String, Tensor> which) {
+        Map<String, Tensor> sd = new LinkedHashMap<>();
+        SplittableRandom rng = new SplittableRandom(seed);
+        for (Map.Entry<String, Tensor> e : m.stateDict().entrySet()) {
+            Tensor t = e.getValue();
+            sd.put(e.getKey(), which.test(e.getKey(), t) ? Tensor.randn(rng, 0.05f, t.shape()) : t.copy());
+        }
+        return sd;
+    }
+
     /** Loading weights and train mode end the freeze: later results follow the new weights. */
     @Test
     void changingWeightsThroughTheApiUnfreezes() {
@@ -40,12 +73,7 @@ class FreezeForInferenceTest {
         m.freezeForInference();
         Tensor before = logits(m, x);
         // new weights for every linear layer, loaded through Weights.load
-        Map<String, Tensor> sd = new LinkedHashMap<>();
-        SplittableRandom rng = new SplittableRandom(8);
-        for (Map.Entry<String, Tensor> e : m.stateDict().entrySet()) {
-            Tensor t = e.getValue();
-            sd.put(e.getKey(), e.getKey().endsWith("weight") && t.rank() == 2 ? Tensor.randn(rng, 0.05f, t.shape()) : t.copy());
-        }
+        Map<String, Tensor> sd = replaced(m, 8, (k, t) -> k.endsWith("weight") && t.rank() == 2);
         Weights.load(m, sd, true);
         Tensor afterLoad = logits(m, x);
         VisionModel fresh = ModelRegistry.create("flat_tiny");

@@ -53,6 +53,8 @@ public final class Gemm {
     static final int NC_MAX = roundUp(SystemProperty.GEMM_NC.intValue(576), NR);
     /** Below this many flops the threads cost more than they save. */
     private static final long PARALLEL_FLOPS = 1L << 22;
+    /** ... or B has this many floats (1 MiB). */
+    private static final long PARALLEL_B_FLOATS = 1L << 18;
     /** Split K into chunks when K is at least this and C is small (see {@link #kChunks}). */
     private static final int SPLIT_K_MIN = 2048;
     private static final int SPLIT_K_MAX_C = 1 << 18;
@@ -115,8 +117,7 @@ public final class Gemm {
      * op(B) packed once into the panels the kernel reads (K x N, blocks of KC rows, NR-column panels), for
      * a B used by many products: a layer's weights at inference, where packing them at every call costs as
      * much as the product itself for a few tokens (MambaVision-T at batch 1). Packing is a copy, so a product
-     * with a packed B gives the same bits as one with B itself. The source is kept: a product that splits K
-     * (see {@link #kChunks}) reads it instead. Callers own freshness: a packed B does not see later writes to B.
+     * with a packed B gives the same bits as one with B itself. Callers own freshness: a packed B does not see later writes to B.
      */
     public static final class PackedB {
         final int N, K, nPad;
@@ -252,10 +253,11 @@ public final class Gemm {
             if (epilogue != null) epilogue.apply(C, offC, ldc, M, N);
             return;
         }
-        int threads = 2L * M * N * K < PARALLEL_FLOPS ? 1 : Parallel.available();
+        // a product of few rows is bound by reading B: two threads read it faster than one
+        int threads = 2L * M * N * K < PARALLEL_FLOPS && (long) N * K < PARALLEL_B_FLOATS ? 1 : Parallel.available();
         int chunks = kChunks(M, N, K);
         if (chunks > 1) {
-            splitK(chunks, transA, transB, M, N, K, A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc, threads, epilogue);
+            splitK(chunks, transA, transB, M, N, K, A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc, threads, packed, epilogue);
             return;
         }
         int[] tiles = tiles(M, N, threads);
@@ -263,7 +265,7 @@ public final class Gemm {
         IntConsumer task = t -> {
             int i0 = (t / nTilesN) * tileM, j0 = (t % nTilesN) * tileN;
             tile(transA, transB, i0, Math.min(tileM, M - i0), j0, Math.min(tileN, N - j0), K,
-                    A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc, packed, epilogue);
+                    A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc, packed, 0, epilogue);
         };
         runTasks(threads, nTiles, task);
     }
@@ -317,13 +319,16 @@ public final class Gemm {
         return 4 * Math.max(1, Math.round(K / 8192f));
     }
 
-    /** C = beta C + sum over K chunks: chunk 0 goes straight into C, the others into partials added in order. */
+    /**
+     * C = beta C + sum over K chunks: chunk 0 goes straight into C, the others into partials added in order.
+     * Chunks are whole KC blocks, so that a packed B is read where it lies (and its source is never re-packed).
+     */
     private static void splitK(int chunks, boolean transA, boolean transB, int M, int N, int K,
                                float[] A, int offA, int lda, float[] B, int[] bRows, int offB, int ldb,
-                               float beta, Bias bias, float[] C, int offC, int ldc, int threads, Epilogue epilogue) {
-        int kc = ceilDiv(K, chunks), mn = M * N;
+                               float beta, Bias bias, float[] C, int offC, int ldc, int threads, PackedB packed, Epilogue epilogue) {
+        int blocks = ceilDiv(K, KC), nChunks = Math.min(chunks, blocks), mn = M * N;
         float[][] holder = PARTIALS.get();
-        if (holder[0].length < (chunks - 1) * mn) holder[0] = new float[(chunks - 1) * mn];
+        if (holder[0].length < (nChunks - 1) * mn) holder[0] = new float[(nChunks - 1) * mn];
         float[] part = holder[0];
         // Chunks are the parallelism: tiles stay large (each packs its A and B panels once per chunk),
         // but a tile's C must share L2 with the packed blocks.
@@ -333,19 +338,20 @@ public final class Gemm {
         int aK = transA ? lda : 1, bK = transB || bRows != null ? 1 : ldb;
         IntConsumer task = t -> {
             int chunk = t / nTiles, tt = t % nTiles;
-            int i0 = (tt / nTilesN) * tileM, j0 = (tt % nTilesN) * tileN, k0 = chunk * kc, kLen = Math.min(kc, K - k0);
-            int mc = Math.min(tileM, M - i0), nc = Math.min(tileN, N - j0);
+            int i0 = (tt / nTilesN) * tileM, j0 = (tt % nTilesN) * tileN;
+            int k0 = (int) ((long) blocks * chunk / nChunks) * KC, k1 = Math.min(K, (int) ((long) blocks * (chunk + 1) / nChunks) * KC);
+            int mc = Math.min(tileM, M - i0), nc = Math.min(tileN, N - j0), kLen = k1 - k0;
             if (chunk == 0) {
-                tile(transA, transB, i0, mc, j0, nc, kLen, A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc, null, null);
+                tile(transA, transB, i0, mc, j0, nc, kLen, A, offA, lda, B, bRows, offB, ldb, beta, bias, C, offC, ldc, packed, 0, null);
             } else {
                 tile(transA, transB, i0, mc, j0, nc, kLen, A, offA + k0 * aK, lda, B, bRows, offB + k0 * bK, ldb,
-                        0f, null, part, (chunk - 1) * mn, N, null, null);
+                        0f, null, part, (chunk - 1) * mn, N, packed, k0, null);
             }
         };
-        runTasks(threads, chunks * nTiles, task);
+        runTasks(threads, nChunks * nTiles, task);
         Parallel.forRange(M, Math.max(1, 16384 / Math.max(1, N)), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
-                for (int c = 1; c < chunks; c++) VecMath.addInto(N, part, (c - 1) * mn + r * N, C, offC + r * ldc);
+                for (int c = 1; c < nChunks; c++) VecMath.addInto(N, part, (c - 1) * mn + r * N, C, offC + r * ldc);
                 if (epilogue != null) epilogue.apply(C, offC + r * ldc, ldc, 1, N);
             }
         });
@@ -376,10 +382,13 @@ public final class Gemm {
         }
     }
 
-    /** Computes the mc x nc tile of C at (i0, j0) over the whole K range, block by block. */
+    /**
+     * Computes the mc x nc tile of C at (i0, j0) over K (A and B offset to the range's start), block by block;
+     * a packed B is read from row {@code packedK0} on (a multiple of KC).
+     */
     private static void tile(boolean transA, boolean transB, int i0, int mc, int j0, int nc, int K,
                              float[] A, int offA, int lda, float[] B, int[] bRows, int offB, int ldb,
-                             float beta, Bias bias, float[] C, int offC, int ldc, PackedB packed, Epilogue epilogue) {
+                             float beta, Bias bias, float[] C, int offC, int ldc, PackedB packed, int packedK0, Epilogue epilogue) {
         Workspace w = WORKSPACE.get();
         float[] ap = w.a, bp = packed != null ? packed.data : w.b;
         // Element (k, i) of op(A) sits at A[aBase + k*aK + i*aI]; likewise (k, j) of op(B).
@@ -391,7 +400,7 @@ public final class Gemm {
             Bias blockBias = k0 == 0 ? bias : null;
             Epilogue blockEpilogue = k0 + kc >= K ? epilogue : null;
             // Panel (k0, j) of a packed B sits at k0 * nPad + (j0 + j) * kc (tiles start on a panel boundary).
-            int bBase = packed != null ? k0 * packed.nPad + j0 * kc : 0;
+            int bBase = packed != null ? (packedK0 + k0) * packed.nPad + j0 * kc : 0;
             for (int j = 0; j < nc && packed == null; j += NR) {
                 if (bRows != null && transB) packGatheredT(B, bRows, offB + k0, j0 + j, kc, Math.min(NR, nc - j), bp, j * kc);
                 else if (bRows != null) packGathered(B, bRows, offB + k0, j0 + j, kc, Math.min(NR, nc - j), bp, j * kc);
@@ -425,8 +434,13 @@ public final class Gemm {
                             if (blockEpilogue != null) blockEpilogue.apply(C, c, ldc, MR, NR);
                         } else {
                             if (cols == NR) {
-                                // A row edge: the full register block (its loads serve three vectors), rows kept.
-                                kernel(kc, av, pa, ak, ar, bp, bBase + j * kc, w.edge, 0, NR, 0f);
+                                // A row edge: the full register block (its loads serve three vectors), rows kept;
+                                // one or two rows (a single image's logits, 49 tokens) a row at a time, a third of its time
+                                if (rows <= 2) {
+                                    for (int r = 0; r < rows; r++) kernelRow(kc, av, pa + r * ar, ak, bp, bBase + j * kc, w.edge, r * NR);
+                                } else {
+                                    kernel(kc, av, pa, ak, ar, bp, bBase + j * kc, w.edge, 0, NR, 0f);
+                                }
                                 mergeEdge(w.edge, NR, rows, cols, C, c, ldc, blockBeta);
                             } else {
                                 // A column edge: 32- and 16-column strips, computing only the vectors that exist;
@@ -771,6 +785,22 @@ public final class Gemm {
         }
         c0.intoArray(c, p0); c1.intoArray(c, p1); c2.intoArray(c, p2); c3.intoArray(c, p3);
         c4.intoArray(c, p4); c5.intoArray(c, p5); c6.intoArray(c, p6); c7.intoArray(c, p7);
+    }
+
+    /**
+     * One row of the register block, into c[pc + x] for x < NR (beta 0): each column's FMAs in k order, as in
+     * {@link #kernel}, so a row computed here has the bits it has there.
+     */
+    private static void kernelRow(int kc, float[] a, int pa, int ak, float[] b, int pb, float[] c, int pc) {
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0;
+        for (int k = 0; k < kc; k++) {
+            int ib = pb + k * NR;
+            FloatVector x = FloatVector.broadcast(S, a[pa + k * ak]);
+            c0 = x.fma(FloatVector.fromArray(S, b, ib), c0);
+            c1 = x.fma(FloatVector.fromArray(S, b, ib + L), c1);
+            c2 = x.fma(FloatVector.fromArray(S, b, ib + 2 * L), c2);
+        }
+        c0.intoArray(c, pc); c1.intoArray(c, pc + L); c2.intoArray(c, pc + 2 * L);
     }
 
     /** Two strips at once: 8 rows x 2 vectors (16 accumulators), each broadcast of A serving both. */

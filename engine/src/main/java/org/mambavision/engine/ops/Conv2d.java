@@ -14,6 +14,8 @@ import org.mambavision.engine.kernels.VecMath;
  *
  * <p>Paths, by geometry:
  * <ul>
+ *   <li>Small output maps of a batch (a strided 3x3 downsampling of one image), see {@link PixelMajor}:
+ *       one product with the pixels as rows and the output channels as columns.</li>
  *   <li>3x3, stride 1, padding 1 on maps of 10 or more per side (MambaVision's conv blocks): Winograd F(4x4, 3x3)
  *       or F(2x2, 3x3), see {@link Winograd};
  *       forward, input gradient (itself such a convolution) and weight gradient.</li>
@@ -52,6 +54,7 @@ public final class Conv2d {
         Tensor out = Tensor.empty(g.n(), g.cout(), g.hout(), g.wout());
         float[] bias = b == null ? null : b.data;
         if (g.isPatchify()) patchifyForward(g, x.data, w.data, bias, out.data);
+        else if (PixelMajor.applies(g)) PixelMajor.forward(g, x.data, w.data, null, bias, out.data, null, null);
         else if (Winograd.applies(g)) Winograd.forward(g, x.data, w.data, bias, out.data, false, null, null);
         else if (DirectConv.applies(g)) DirectConv.forward(g, x.data, w.data, bias, out.data, false);
         else blockedForward(g, x.data, w.data, bias, out.data);
@@ -86,6 +89,48 @@ public final class Conv2d {
      * in passes of their own; with one, the ops compose as usual. The same bits either way.
      */
     public static Tensor forwardFused(Tensor x, Tensor w, Tensor b, int stride, int padding, Activations.Function act, Tensor residual) {
+        return forwardFused(x, w, null, b, stride, padding, act, residual);
+    }
+
+    /**
+     * A convolution weight that no longer changes (a model frozen for inference, its BatchNorm folded in): what the
+     * convolution derives from it at every call, the Winograd-transformed kernels or the packed transpose, is computed
+     * once and kept.
+     * The same bits as deriving it again. The caller owns freshness: a FrozenWeight does not see later writes.
+     */
+    public static final class FrozenWeight {
+        public final Tensor weight;
+        private final java.util.concurrent.ConcurrentHashMap<Winograd.Transform, float[]> winograd = new java.util.concurrent.ConcurrentHashMap<>();
+
+        public FrozenWeight(Tensor weight) {
+            if (weight.requiresGrad()) throw new IllegalArgumentException("Conv2d.FrozenWeight: the weight requires a gradient");
+            this.weight = weight;
+        }
+
+        private volatile Gemm.PackedB transposed;
+
+        float[] winograd(Winograd.Transform f, java.util.function.Supplier<float[]> transform) {
+            return winograd.computeIfAbsent(f, k -> transform.get());
+        }
+
+        /** W^T (k x cout) packed as a GEMM's B operand, W viewed as (cout, k). */
+        Gemm.PackedB transposed() {
+            Gemm.PackedB p = transposed;
+            if (p == null) {
+                int cout = weight.dim(0), k = weight.numel() / cout;
+                transposed = p = Gemm.packB(true, cout, k, weight.data, 0, k);
+            }
+            return p;
+        }
+    }
+
+    /** {@link #forwardFused(Tensor, Tensor, Tensor, int, int, Activations.Function, Tensor)} with a frozen weight. */
+    public static Tensor forwardFused(Tensor x, FrozenWeight w, Tensor b, int stride, int padding, Activations.Function act, Tensor residual) {
+        return forwardFused(x, w.weight, w, b, stride, padding, act, residual);
+    }
+
+    private static Tensor forwardFused(Tensor x, Tensor w, FrozenWeight frozen, Tensor b, int stride, int padding,
+                                       Activations.Function act, Tensor residual) {
         if (Tape.needsGrad(x, w, b, residual) || OpTrace.active() != null) { // a trace records the ops one by one
             Tensor y = forward(x, w, b, stride, padding);
             if (act != null) y = act.apply(y);
@@ -96,6 +141,11 @@ public final class Conv2d {
             throw new IllegalArgumentException("Conv2d: residual " + residual.shapeString() + " does not match the output ("
                     + g.n() + ", " + g.cout() + ", " + g.hout() + ", " + g.wout() + ")");
         }
+        if (PixelMajor.applies(g)) {
+            Tensor out = Tensor.empty(g.n(), g.cout(), g.hout(), g.wout());
+            PixelMajor.forward(g, x.data, w.data, frozen, b == null ? null : b.data, out.data, act, residual == null ? null : residual.data);
+            return out;
+        }
         if (!DirectConv.applies(g)) { // (Winograd geometries are a subset of these)
             Tensor y = forward(x, w, b, stride, padding);
             if (act != null) act.applyInPlace(y.data, 0, y.numel());
@@ -104,7 +154,8 @@ public final class Conv2d {
         }
         Tensor out = Tensor.empty(g.n(), g.cout(), g.hout(), g.wout());
         float[] bias = b == null ? null : b.data, res = residual == null ? null : residual.data;
-        if (Winograd.applies(g)) Winograd.forward(g, x.data, w.data, bias, out.data, false, act, res);
+        Winograd.Transform f = Winograd.transformFor(g);
+        if (f != null) Winograd.forward(g, x.data, w.data, frozen, bias, out.data, false, act, res, f);
         else DirectConv.forward(g, x.data, w.data, bias, out.data, false, act, res);
         return out;
     }

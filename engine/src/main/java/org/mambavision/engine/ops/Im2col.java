@@ -26,9 +26,14 @@ final class Im2col {
 
     /** Writes the im2col block of the image at {@code x[xOff..]} for output rows [oy0, oy1) into {@code col}. */
     static void im2col(ConvGeometry g, float[] x, int xOff, int oy0, int oy1, float[] col) {
+        im2col(g, x, xOff, oy0, oy1, col, 0, g.cin());
+    }
+
+    /** The rows of input channels [ci0, ci1) of that block (rows ci*kh*kw ..), the others untouched. */
+    static void im2col(ConvGeometry g, float[] x, int xOff, int oy0, int oy1, float[] col, int ci0, int ci1) {
         int wout = g.wout(), cols = (oy1 - oy0) * wout, sw = g.sw();
-        int row = 0;
-        for (int ci = 0; ci < g.cin(); ci++) {
+        int row = ci0 * g.kh() * g.kw();
+        for (int ci = ci0; ci < ci1; ci++) {
             int plane = xOff + ci * g.inPlane();
             for (int ky = 0; ky < g.kh(); ky++) {
                 for (int kx = 0; kx < g.kw(); kx++, row++) {

@@ -146,10 +146,16 @@ final class Winograd {
 
     static void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] out, boolean accumulate,
                         Activations.Function act, float[] residual, Transform f) {
+        forward(g, x, w, null, bias, out, accumulate, act, residual, f);
+    }
+
+    /** As above; {@code frozen} (null for none) keeps the transformed weights of a weight that no longer changes. */
+    static void forward(ConvGeometry g, float[] x, float[] w, Conv2d.FrozenWeight frozen, float[] bias, float[] out, boolean accumulate,
+                        Activations.Function act, float[] residual, Transform f) {
         Layout lay = Layout.of(g, f);
         int cin = g.cin(), cout = g.cout(), points = lay.points();
-        float[] u = BufferPool.temporary(points * cout * cin);
-        transformWeights(f, w, cout * cin, u);
+        float[] u = frozen != null ? frozen.winograd(f, () -> transformedWeights(f, w, cout * cin, points, true))
+                : transformedWeights(f, w, cout * cin, points, false);
         DirectConv.forGroups(lay.groups(g), q -> {
             int n0 = q * lay.group(), count = lay.count(g, q), tiles = count * lay.th() * lay.tw(), tp = lay.tp();
             float[] v = scratch(V_BUF, points * cin * tp), mm = scratch(M_BUF, points * cout * tp);
@@ -167,7 +173,14 @@ final class Winograd {
                 }
             });
         });
-        BufferPool.release(u);
+        if (frozen == null) BufferPool.release(u);
+    }
+
+    /** The weights transformed for {@code f}: points x pairs floats, in a pooled buffer unless they are to be kept. */
+    private static float[] transformedWeights(Transform f, float[] w, int pairs, int points, boolean keep) {
+        float[] u = keep ? new float[points * pairs] : BufferPool.temporary(points * pairs);
+        transformWeights(f, w, pairs, u);
+        return u;
     }
 
     /**

@@ -11,6 +11,8 @@ class GemmTest {
     private static final int[][] SHAPES = {
         {1, 1, 1}, {1, 7, 13}, {7, 1, 33}, {13, 33, 1}, {7, 13, 7}, {33, 67, 13}, {67, 130, 33},
         {130, 7, 67}, {130, 67, 130}, {8, 48, 256}, {16, 96, 257}, {257, 129, 300},
+        // panels of one or two rows (a row at a time), a one-row edge under full panels, a few rows by a large B (threads)
+        {1, 100, 200}, {2, 150, 70}, {49, 96, 400}, {1, 1000, 300},
     };
 
     /** Operands stored with a prefix offset and padded leading dimensions; checks C against a double reference. */
@@ -157,7 +159,7 @@ class GemmTest {
     @Test
     void packedBGivesTheSameBitsAsB() {
         // edge tiles in both directions, several K blocks, a parallel product and a split-K one (long K, small C)
-        int[][] shapes = {{1, 7, 13}, {33, 67, 200}, {130, 100, 385}, {700, 600, 320}, {49, 640, 2560}, {8, 48, 5000}};
+        int[][] shapes = {{1, 7, 13}, {33, 67, 200}, {130, 100, 385}, {700, 600, 320}, {49, 640, 2560}, {8, 48, 5000}, {1, 1000, 640}, {50, 96, 2400}};
         for (int[] sh : shapes) {
             int M = sh[0], N = sh[1], K = sh[2];
             for (boolean transA : new boolean[] {false, true}) {

@@ -75,6 +75,43 @@ class Conv2dTest {
         assertMatches(7, 3, 14, 14, 5, 3, 3, 2, 2, 1, 1, false);   // 14 -> 7 stride 2, as MambaVision's last downsample
         assertMatches(3, 6, 21, 18, 5, 3, 3, 1, 1, 1, 1, true);    // Winograd F(4x4) (sides >= 16, 90 tiles), tail tiles
         assertMatches(2, 5, 10, 15, 4, 3, 3, 1, 1, 1, 1, false);   // Winograd F(2x2) (10..15)
+        // More output pixels over the batch than the pixel-major path takes: the grid path for the same kinds of kernels
+        assertTrue(PixelMajor.applies(ConvGeometry.of(Tensor.zeros(5, 3, 14, 14), Tensor.zeros(5, 3, 3, 3), null, 2, 2, 1, 1)));
+        assertMatches(2, 3, 30, 26, 4, 3, 3, 2, 2, 1, 1, true);
+        assertFalse(PixelMajor.applies(ConvGeometry.of(Tensor.zeros(2, 3, 30, 26), Tensor.zeros(4, 3, 3, 3), null, 2, 2, 1, 1)));
+        assertMatches(1, 2, 40, 42, 3, 5, 5, 2, 2, 0, 0, false);
+        assertMatches(2, 2, 50, 45, 3, 3, 5, 3, 2, 2, 1, true);
+        assertMatches(2, 3, 20, 18, 3, 3, 3, 1, 1, 0, 0, false);
+        assertMatches(3, 2, 15, 15, 3, 3, 3, 2, 2, 1, 1, true);    // pixel-major, several images
+        assertMatches(1, 3, 14, 15, 4, 2, 3, 2, 1, 1, 0, false);   // pixel-major, rectangular kernel and stride
+    }
+
+    /**
+     * The pixel-major path with a frozen weight (its transpose packed once) gives the bits of the same call without
+     * one, activation and residual included, for one image and several.
+     */
+    @Test
+    void frozenWeightGivesTheSameBits() {
+        SplittableRandom rng = new SplittableRandom(12);
+        for (int[] s : new int[][] {{1, 16, 28, 28, 24}, {3, 6, 14, 14, 50}, {1, 40, 14, 14, 64}}) {
+            Tensor x = Tensor.randn(rng, 1f, s[0], s[1], s[2], s[3]), w = Tensor.randn(rng, 0.2f, s[4], s[1], 3, 3), b = Tensor.randn(rng, 1f, s[4]);
+            assertTrue(PixelMajor.applies(ConvGeometry.of(x, w, b, 2, 2, 1, 1)));
+            Conv2d.FrozenWeight frozen = new Conv2d.FrozenWeight(w);
+            try (var g = org.mambavision.engine.Tape.noGrad()) {
+                Tensor residual = Tensor.randn(rng, 1f, s[0], s[4], s[2] / 2, s[3] / 2);
+                for (int rep = 0; rep < 2; rep++) { // the second call reads the kept transpose
+                    Tensor expected = Conv2d.forwardFused(x, w, b, 2, 1, Activations.Function.GELU_TANH, residual);
+                    Tensor got = Conv2d.forwardFused(x, frozen, b, 2, 1, Activations.Function.GELU_TANH, residual);
+                    assertArrayEquals(expected.data, got.data, java.util.Arrays.toString(s));
+                }
+                float[] ref = reference(x, w, b, 2, 2, 1, 1);
+                Tensor plain = Conv2d.forwardFused(x, frozen, b, 2, 1, null, null);
+                for (int i = 0; i < ref.length; i++) assertEquals(ref[i], plain.data[i], 1e-4f * (1 + Math.abs(ref[i])), java.util.Arrays.toString(s));
+            }
+        }
+        // a weight that requires a gradient is not frozen
+        Tensor trained = Tensor.randn(rng, 1f, 2, 2, 3, 3).requiresGrad(true);
+        assertThrows(IllegalArgumentException.class, () -> new Conv2d.FrozenWeight(trained));
     }
 
     @Test

@@ -49,17 +49,39 @@ public final class Conv2dLayer extends Module {
             if (act != null) y = act.apply(y);
             return residual == null ? y : Arith.add(residual, y);
         }
+        Folded f = folded;
+        if (f == null || f.bn != bn) {
+            f = fold(bn);
+            if (frozen) folded = f;
+        }
+        Tensor y = Conv2d.forwardFused(x, f.weight, f.bias, stride, padding, act, residual);
+        Profiler.addMacs((long) y.numel() * in * kernel * kernel);
+        return y;
+    }
+
+    /** The convolution with a BatchNorm folded in; kept while the model is frozen for inference. */
+    private record Folded(BatchNorm2dLayer bn, Conv2d.FrozenWeight weight, Tensor bias) {}
+
+    private volatile Folded folded;
+    private volatile boolean frozen;
+
+    private Folded fold(BatchNorm2dLayer bn) {
         int perOut = in * kernel * kernel;
-        Tensor w = Tensor.empty(weight.shape()), b = Tensor.empty(out);
+        // arrays of their own, not pooled buffers: a kept fold outlives the buffer-pool scope it was made in
+        Tensor w = Tensor.of(new float[weight.numel()], weight.shape()), b = Tensor.of(new float[out], out);
         for (int c = 0; c < out; c++) {
             double s = bn.weight.data[c] / Math.sqrt(bn.runningVar.data[c] + (double) bn.eps);
             for (int i = c * perOut; i < (c + 1) * perOut; i++) w.data[i] = (float) (weight.data[i] * s);
             double conv = bias == null ? 0 : bias.data[c];
             b.data[c] = (float) ((conv - bn.runningMean.data[c]) * s + bn.bias.data[c]);
         }
-        Tensor y = Conv2d.forwardFused(x, w, b, stride, padding, act, residual);
-        Profiler.addMacs((long) y.numel() * in * kernel * kernel);
-        return y;
+        return new Folded(bn, new Conv2d.FrozenWeight(w), b);
+    }
+
+    @Override
+    protected void frozen(boolean on) {
+        frozen = on;
+        folded = null;
     }
 
     private Tensor convolve(Tensor x, Tensor w, Tensor b) {
