@@ -38,7 +38,8 @@ public final class BenchCommand implements Callable<Integer> {
     boolean train;
 
     @Option(names = "--runtime", defaultValue = "engine", description = "'bench model' in: engine (ours), or onnxruntime: "
-            + "also export the model and time it in ONNX Runtime's CPU provider with as many threads as ours, row by row beside ours.")
+            + "also export the model and time it in ONNX Runtime's CPU provider with as many threads as ours, row by row beside ours "
+            + "(each runtime in blocks of its own, 3 alternating rounds; medians over the rounds).")
     String runtime;
 
     @Override

@@ -33,22 +33,38 @@ final class ModelBenchmarks {
         m.freezeForInference(); // as Predictor and infer run it
         OnnxRuntimeSession ort = onnxRuntime ? new OnnxRuntimeSession(m, s.height(), s.width(), Parallel.threads()) : null;
         try (var g = Tape.noGrad(); OnnxRuntimeSession closed = ort) {
-            // ONNX Runtime's rows are timed after ours, each in a block of its own: alternating single runs let the
-            // threads of the runtime that just ran (spinning while idle) take the vCPUs of the other
-            double t = Timing.medianSeconds(2, 5.0, runs, () -> pooled(() -> m.forward(x)));
-            emit.accept(new BenchRow("model_infer", shape, batch / t, "images/s"));
-            double tOrt = ort == null ? 0 : Timing.medianSeconds(2, 5.0, runs, () -> ort.run(x));
-            if (ort != null) emit.accept(new BenchRow("ort_infer", shape, batch / tOrt, "images/s"));
             // Batch 1 compiles paths of its own (products of 49 rows, split K), and one run is ~50 ms: warm up
             // for 4 s and take the median of 40 runs, not of 5 within a quarter of a second.
             int runs1 = Math.max(runs, 40);
-            double t1 = Timing.medianSeconds(3, 4.0, runs1, () -> pooled(() -> m.forward(x1)));
-            emit.accept(new BenchRow("model_latency", shape1, t1 * 1e3, "ms"));
-            if (ort != null) {
-                double t1Ort = Timing.medianSeconds(3, 4.0, runs1, () -> ort.run(x1));
-                emit.accept(new BenchRow("ort_latency", shape1, t1Ort * 1e3, "ms"));
-                emit.accept(new BenchRow("ratio_infer", shape + " ours/ort", tOrt / t, "x"));
-                emit.accept(new BenchRow("ratio_latency", shape1 + " ort/ours", t1Ort / t1, "x"));
+            if (ort == null) {
+                double t = Timing.medianSeconds(2, 5.0, runs, () -> pooled(() -> m.forward(x)));
+                emit.accept(new BenchRow("model_infer", shape, batch / t, "images/s"));
+                double t1 = Timing.medianSeconds(3, 4.0, runs1, () -> pooled(() -> m.forward(x1)));
+                emit.accept(new BenchRow("model_latency", shape1, t1 * 1e3, "ms"));
+            } else {
+                // Each runtime is timed in blocks of its own (alternating single runs let the threads of the runtime
+                // that just ran, spinning while idle, take the vCPUs of the other), in ORT_ROUNDS alternating rounds:
+                // a shared host's slow phases last minutes, and one block each would hand a whole phase to one side.
+                double[] t = new double[ORT_ROUNDS], tOrt = new double[ORT_ROUNDS], t1 = new double[ORT_ROUNDS], t1Ort = new double[ORT_ROUNDS];
+                for (int r = 0; r < ORT_ROUNDS; r++) {
+                    double warm = r == 0 ? 5.0 : 1.0, warm1 = r == 0 ? 4.0 : 1.0;
+                    t[r] = Timing.medianSeconds(2, warm, runs, () -> pooled(() -> m.forward(x)));
+                    tOrt[r] = Timing.medianSeconds(2, warm, runs, () -> ort.run(x));
+                    t1[r] = Timing.medianSeconds(3, warm1, runs1, () -> pooled(() -> m.forward(x1)));
+                    t1Ort[r] = Timing.medianSeconds(3, warm1, runs1, () -> ort.run(x1));
+                }
+                emit.accept(new BenchRow("model_infer", shape, batch / median(t), "images/s"));
+                emit.accept(new BenchRow("ort_infer", shape, batch / median(tOrt), "images/s"));
+                emit.accept(new BenchRow("model_latency", shape1, median(t1) * 1e3, "ms"));
+                emit.accept(new BenchRow("ort_latency", shape1, median(t1Ort) * 1e3, "ms"));
+                double[] ratio = new double[ORT_ROUNDS], ratio1 = new double[ORT_ROUNDS];
+                for (int r = 0; r < ORT_ROUNDS; r++) {
+                    ratio[r] = tOrt[r] / t[r];
+                    ratio1[r] = t1Ort[r] / t1[r];
+                }
+                // the median of the rounds' ratios: each round's two blocks ran minutes apart at most
+                emit.accept(new BenchRow("ratio_infer", shape + " ours/ort, median of " + ORT_ROUNDS + " rounds " + range(ratio), median(ratio), "x"));
+                emit.accept(new BenchRow("ratio_latency", shape1 + " ort/ours, median of " + ORT_ROUNDS + " rounds " + range(ratio1), median(ratio1), "x"));
             }
         }
         if (train) {
@@ -66,6 +82,21 @@ final class ModelBenchmarks {
             String mode = step.shards(batch) > 1 ? " data-parallel x" + step.shards(batch) : "";
             emit.accept(new BenchRow("model_train", shape + " adamw" + mode, batch / t, "images/s"));
         }
+    }
+
+    /** Alternating rounds of the two runtimes' blocks in {@code bench model --runtime onnxruntime}. */
+    static final int ORT_ROUNDS = 3;
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+    }
+
+    /** "[lo-hi]" of the rounds' values, two decimals. */
+    private static String range(double[] v) {
+        double lo = java.util.Arrays.stream(v).min().orElse(0), hi = java.util.Arrays.stream(v).max().orElse(0);
+        return String.format(java.util.Locale.ROOT, "[%.2f-%.2f]", lo, hi);
     }
 
     /** Runs {@code body} in a buffer-pool scope, as the trainer and evaluator do: steady state reuses buffers. */

@@ -357,6 +357,30 @@ public final class Gemm {
         });
     }
 
+    /** Keeps {@link #touchLines}' sums observable, so that its loads are not removed. */
+    private static volatile float touched;
+
+    /**
+     * Reads one float per cache line of b[from, to): a packed weight block, fetched from memory before the kernels use
+     * it. A kernel fetching its B panel itself waits on each line in turn, and at one image's 49 tokens it spends as
+     * long waiting as computing; these loads are independent, so the core has many in flight at once (Java has no
+     * prefetch instruction). The kernels then find the block in L2. A 49x2560x640 product with a packed B not in cache:
+     * 1.06 ms against 1.24 without (best of 20); with B in cache the reads cost 0.07 ms.
+     */
+    private static void touchLines(float[] b, int from, int to) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int x = from;
+        for (; x + 48 < to; x += 64) {
+            s0 += b[x];
+            s1 += b[x + 16];
+            s2 += b[x + 32];
+            s3 += b[x + 48];
+        }
+        for (; x < to; x += 16) s0 += b[x];
+        float s = s0 + s1 + s2 + s3;
+        if (s == Float.MIN_VALUE) touched = s; // practically never true; the compiler cannot know that
+    }
+
     /** Plain triple loop with the same contract as {@link #sgemm}; for tests. */
     public static void reference(boolean transA, boolean transB, int M, int N, int K,
                                  float[] A, int offA, int lda, float[] B, int offB, int ldb,
@@ -406,6 +430,7 @@ public final class Gemm {
                 else if (bRows != null) packGathered(B, bRows, offB + k0, j0 + j, kc, Math.min(NR, nc - j), bp, j * kc);
                 else packPanel(B, offB + k0 * bK + (j0 + j) * bJ, bK, bJ, kc, Math.min(NR, nc - j), NR, bp, j * kc);
             }
+            if (packed != null) touchLines(bp, bBase, bBase + kc * roundUp(nc, NR));
             // The packed B block is reused by every MC-row block of the tile; the A block stays in L2.
             for (int ib = 0; ib < mc; ib += MC) {
                 int mb = Math.min(MC, mc - ib);

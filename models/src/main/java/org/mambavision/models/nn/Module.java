@@ -94,7 +94,8 @@ public abstract class Module {
 
     /**
      * Eval mode with the weights prepared once for inference (linear layers keep their weights packed in
-     * the GEMM's layout: at batch 1 re-packing them at every call costs as much as the products). The
+     * the GEMM's layout: at batch 1 re-packing them at every call costs as much as the products; convolutions
+     * keep their BatchNorm folded in, and what their paths derive from the folded weight). The
      * results are the same bits. The weights must not change while frozen: {@link #train(boolean) train(true)},
      * {@link #unfreeze()} or loading weights through {@code Weights.load} ends it.
      */
