@@ -110,7 +110,12 @@ public final class Conv2d {
         private volatile Gemm.PackedB transposed;
 
         float[] winograd(Winograd.Transform f, java.util.function.Supplier<float[]> transform) {
-            return winograd.computeIfAbsent(f, k -> transform.get());
+            float[] u = winograd.get(f);
+            if (u != null) return u;
+            // computed outside the map's lock: the transform runs parallel tasks; two callers at once both compute it
+            u = transform.get();
+            float[] kept = winograd.putIfAbsent(f, u);
+            return kept != null ? kept : u;
         }
 
         /** W^T (k x cout) packed as a GEMM's B operand, W viewed as (cout, k). */
