@@ -15,8 +15,9 @@ class FusedInferenceTest {
     @Test
     void linearWithActivationMatchesTheTwoOps() {
         SplittableRandom rng = new SplittableRandom(3);
-        // edge tiles, several K blocks, a split-K product (few rows, long K), a parallel one
-        int[][] shapes = {{1, 5, 7}, {13, 50, 200}, {49, 64, 2560}, {600, 200, 320}};
+        // edge tiles, several K blocks, a split-K product (few rows, long K), a parallel one (outputs up to 2^18 floats
+        // get the activation in a pass after the product), and outputs above that (the activation on each finished tile)
+        int[][] shapes = {{1, 5, 7}, {13, 50, 200}, {49, 64, 2560}, {600, 200, 320}, {300, 1000, 64}, {70, 4000, 40}};
         for (int[] s : shapes) {
             Tensor x = Tensor.randn(rng, 1f, s[0], s[2]), w = Tensor.randn(rng, 0.1f, s[1], s[2]), b = Tensor.randn(rng, 1f, s[1]);
             Gemm.PackedB packed = Gemm.packB(true, s[1], s[2], w.data, 0, s[2]);
