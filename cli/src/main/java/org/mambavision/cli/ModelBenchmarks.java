@@ -53,18 +53,18 @@ final class ModelBenchmarks {
                     t1[r] = Timing.medianSeconds(3, warm1, runs1, () -> pooled(() -> m.forward(x1)));
                     t1Ort[r] = Timing.medianSeconds(3, warm1, runs1, () -> ort.run(x1));
                 }
-                emit.accept(new BenchRow("model_infer", shape, batch / median(t), "images/s"));
-                emit.accept(new BenchRow("ort_infer", shape, batch / median(tOrt), "images/s"));
-                emit.accept(new BenchRow("model_latency", shape1, median(t1) * 1e3, "ms"));
-                emit.accept(new BenchRow("ort_latency", shape1, median(t1Ort) * 1e3, "ms"));
+                emit.accept(new BenchRow("model_infer", shape, batch / Timing.median(t), "images/s"));
+                emit.accept(new BenchRow("ort_infer", shape, batch / Timing.median(tOrt), "images/s"));
+                emit.accept(new BenchRow("model_latency", shape1, Timing.median(t1) * 1e3, "ms"));
+                emit.accept(new BenchRow("ort_latency", shape1, Timing.median(t1Ort) * 1e3, "ms"));
                 double[] ratio = new double[ORT_ROUNDS], ratio1 = new double[ORT_ROUNDS];
                 for (int r = 0; r < ORT_ROUNDS; r++) {
                     ratio[r] = tOrt[r] / t[r];
                     ratio1[r] = t1Ort[r] / t1[r];
                 }
                 // the median of the rounds' ratios: each round's two blocks ran minutes apart at most
-                emit.accept(new BenchRow("ratio_infer", shape + " ours/ort, median of " + ORT_ROUNDS + " rounds " + range(ratio), median(ratio), "x"));
-                emit.accept(new BenchRow("ratio_latency", shape1 + " ort/ours, median of " + ORT_ROUNDS + " rounds " + range(ratio1), median(ratio1), "x"));
+                emit.accept(new BenchRow("ratio_infer", shape + " ours/ort, median of " + ORT_ROUNDS + " rounds " + range(ratio), Timing.median(ratio), "x"));
+                emit.accept(new BenchRow("ratio_latency", shape1 + " ort/ours, median of " + ORT_ROUNDS + " rounds " + range(ratio1), Timing.median(ratio1), "x"));
             }
         }
         if (train) {
@@ -86,12 +86,6 @@ final class ModelBenchmarks {
 
     /** Alternating rounds of the two runtimes' blocks in {@code bench model --runtime onnxruntime}. */
     static final int ORT_ROUNDS = 3;
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        java.util.Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
-    }
 
     /** "[lo-hi]" of the rounds' values, two decimals. */
     private static String range(double[] v) {

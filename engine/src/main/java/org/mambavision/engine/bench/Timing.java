@@ -25,7 +25,14 @@ public final class Timing {
             body.run();
             t[i] = (System.nanoTime() - s) * 1e-9;
         }
-        Arrays.sort(t);
-        return runs % 2 == 1 ? t[runs / 2] : 0.5 * (t[runs / 2 - 1] + t[runs / 2]);
+        return median(t);
+    }
+
+    /** The median of {@code v} (the mean of the two middle values for an even count); {@code v} is left as it was. */
+    public static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
     }
 }

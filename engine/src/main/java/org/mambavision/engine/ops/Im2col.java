@@ -26,12 +26,15 @@ final class Im2col {
 
     /** Writes the im2col block of the image at {@code x[xOff..]} for output rows [oy0, oy1) into {@code col}. */
     static void im2col(ConvGeometry g, float[] x, int xOff, int oy0, int oy1, float[] col) {
-        im2col(g, x, xOff, oy0, oy1, col, 0, g.cin());
+        im2col(g, x, xOff, oy0, oy1, col, 0, (oy1 - oy0) * g.wout(), 0, g.cin());
     }
 
-    /** The rows of input channels [ci0, ci1) of that block (rows ci*kh*kw ..), the others untouched. */
-    static void im2col(ConvGeometry g, float[] x, int xOff, int oy0, int oy1, float[] col, int ci0, int ci1) {
-        int wout = g.wout(), cols = (oy1 - oy0) * wout, sw = g.sw();
+    /**
+     * The rows of input channels [ci0, ci1) of that block (rows ci*kh*kw ..), the others untouched, row r at
+     * col[colOff + r * ld ..] (several images' blocks side by side in one matrix).
+     */
+    static void im2col(ConvGeometry g, float[] x, int xOff, int oy0, int oy1, float[] col, int colOff, int ld, int ci0, int ci1) {
+        int wout = g.wout(), sw = g.sw();
         int row = ci0 * g.kh() * g.kw();
         for (int ci = ci0; ci < ci1; ci++) {
             int plane = xOff + ci * g.inPlane();
@@ -39,7 +42,7 @@ final class Im2col {
                 for (int kx = 0; kx < g.kw(); kx++, row++) {
                     int lo = oxLow(g, kx), hi = oxHigh(g, kx);
                     for (int oy = oy0; oy < oy1; oy++) {
-                        int dst = row * cols + (oy - oy0) * wout;
+                        int dst = colOff + row * ld + (oy - oy0) * wout;
                         int iy = oy * g.sh() - g.ph() + ky;
                         if (iy < 0 || iy >= g.h() || lo >= hi) {
                             Arrays.fill(col, dst, dst + wout, 0f);

@@ -34,17 +34,10 @@ final class PixelMajor {
         int n = g.n(), k = g.k(), cout = g.cout(), plane = g.outPlane(), pixels = n * plane, cin = g.cin();
         float[] col = BufferPool.temporary(k * pixels), yt = BufferPool.temporary(pixels * cout);
         // im2col of every image side by side: rows of k, each `pixels` long (image i at columns i * plane ..)
-        float[] one = n == 1 ? col : BufferPool.temporary(k * plane);
         for (int i = 0; i < n; i++) {
-            int xOff = i * cin * g.inPlane(), ii = i;
-            Parallel.forRange(cin, 8, (c0, c1) -> Im2col.im2col(g, x, xOff, 0, g.hout(), one, c0, c1));
-            if (n > 1) {
-                Parallel.forRange(k, 64, (r0, r1) -> {
-                    for (int r = r0; r < r1; r++) System.arraycopy(one, r * plane, col, r * pixels + ii * plane, plane);
-                });
-            }
+            int xOff = i * cin * g.inPlane(), colOff = i * plane;
+            Parallel.forRange(cin, 8, (c0, c1) -> Im2col.im2col(g, x, xOff, 0, g.hout(), col, colOff, pixels, c0, c1));
         }
-        if (n > 1) BufferPool.release(one);
         Gemm.Bias bv = bias == null ? null : new Gemm.Bias(bias, 0, false);
         Gemm.Epilogue epilogue = act == null ? null : (C, off, ldc, rows, cols) -> {
             for (int r = 0; r < rows; r++) act.applyInPlace(C, off + r * ldc, off + r * ldc + cols);
