@@ -37,6 +37,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--train", description = "Also measure training steps (forward, backward, AdamW).")
     boolean train;
 
+    @Option(names = "--layers", description = "'bench model': also our engine's time per layer at --batch (stem, each block, "
+            + "each downsampling, norm, head; median of max(--runs, 20) passes), one 'layer' row each.")
+    boolean layers;
+
     @Option(names = "--runtime", defaultValue = "engine", description = "'bench model' in: engine (ours), or onnxruntime: "
             + "also export the model and time it in ONNX Runtime's CPU provider with as many threads as ours, row by row beside ours "
             + "(each runtime in blocks of its own, 3 alternating rounds; medians over the rounds).")
@@ -50,11 +54,11 @@ public final class BenchCommand implements Callable<Integer> {
         if (!json) System.out.println("# " + machine());
         switch (what) {
             case "kernels" -> KernelBenchmarks.all(this::emit);
-            case "model" -> ModelBenchmarks.run(model, batch, imgSize, Math.max(1, runs), train, runtime.equals("onnxruntime"), this::emit);
+            case "model" -> ModelBenchmarks.run(model, batch, imgSize, Math.max(1, runs), train, layers, runtime.equals("onnxruntime"), this::emit);
             case "serve" -> { // bench model's rows before and after: the targets compare the server with them, same JVM and machine
-                ModelBenchmarks.run(model, batch, null, Math.max(1, runs), false, false, this::emit);
+                ModelBenchmarks.run(model, batch, null, Math.max(1, runs), false, false, false, this::emit);
                 ServeBenchmarks.run(model, batch, concurrency, seconds, this::emit);
-                ModelBenchmarks.run(model, batch, null, Math.max(1, runs), false, false, this::emit);
+                ModelBenchmarks.run(model, batch, null, Math.max(1, runs), false, false, false, this::emit);
             }
             default -> throw new UserError("bench: unknown target '" + what + "' (valid: kernels, model, serve)");
         }

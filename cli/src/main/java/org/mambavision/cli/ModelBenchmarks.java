@@ -1,5 +1,8 @@
 package org.mambavision.cli;
 
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import org.mambavision.engine.BufferPool;
@@ -8,6 +11,7 @@ import org.mambavision.engine.Tape;
 import org.mambavision.engine.Tensor;
 import org.mambavision.engine.bench.BenchRow;
 import org.mambavision.engine.bench.Timing;
+import org.mambavision.models.LayerTimes;
 import org.mambavision.models.ModelRegistry;
 import org.mambavision.models.VisionModel;
 import org.mambavision.training.TrainStep;
@@ -19,8 +23,11 @@ import org.mambavision.training.optim.ParamGroups;
 final class ModelBenchmarks {
     private ModelBenchmarks() {}
 
-    /** Our engine's rows; with {@code onnxRuntime}, ONNX Runtime's rows on the exported model beside each, and their ratios. */
-    static void run(String name, int batch, String imgSize, int runs, boolean train, boolean onnxRuntime, Consumer<BenchRow> emit)
+    /**
+     * Our engine's rows; with {@code layers}, our time per layer at the batch; with {@code onnxRuntime}, ONNX Runtime's
+     * rows on the exported model beside each, and their ratios.
+     */
+    static void run(String name, int batch, String imgSize, int runs, boolean train, boolean layers, boolean onnxRuntime, Consumer<BenchRow> emit)
             throws java.io.IOException {
         if (batch < 1) throw new UserError("--batch must be >= 1");
         VisionModel m = ModelRegistry.create(name);
@@ -66,6 +73,7 @@ final class ModelBenchmarks {
                 emit.accept(new BenchRow("ratio_infer", shape + " ours/ort, median of " + ORT_ROUNDS + " rounds " + range(ratio), Timing.median(ratio), "x"));
                 emit.accept(new BenchRow("ratio_latency", shape1 + " ort/ours, median of " + ORT_ROUNDS + " rounds " + range(ratio1), Timing.median(ratio1), "x"));
             }
+            if (layers) layerRows(m, x, shape, Math.max(runs, 20), onnxRuntime, s, emit);
         }
         if (train) {
             m.train(true);
@@ -81,6 +89,41 @@ final class ModelBenchmarks {
             }));
             String mode = step.shards(batch) > 1 ? " data-parallel x" + step.shards(batch) : "";
             emit.accept(new BenchRow("model_train", shape + " adamw" + mode, batch / t, "images/s"));
+        }
+    }
+
+    /**
+     * Our time per layer (see {@link LayerTimes}); with {@code onnxRuntime}, beside each layer ONNX Runtime's time for the
+     * nodes the export named after it, from its profiler (which adds its own per-node cost), and after them the node
+     * groups named otherwise.
+     */
+    private static void layerRows(VisionModel m, Tensor x, String shape, int passes, boolean onnxRuntime, ImageSize s,
+                                  Consumer<BenchRow> emit) throws java.io.IOException {
+        LayerTimes ours = LayerTimes.measure(m, x, passes, 2.0);
+        Map<String, Double> ort = Map.of();
+        if (onnxRuntime) {
+            try (OnnxRuntimeSession profiled = new OnnxRuntimeSession(m, s.height(), s.width(), Parallel.threads(), true)) {
+                long warmEnd = System.nanoTime() + 2_000_000_000L;
+                do profiled.run(x); while (System.nanoTime() < warmEnd);
+                for (int i = 0; i < passes; i++) profiled.run(x);
+                Set<String> names = new java.util.HashSet<>();
+                for (LayerTimes.Layer l : ours.layers()) names.add(l.name());
+                ort = profiled.layerMillis(passes, names);
+            }
+        }
+        for (LayerTimes.Layer l : ours.layers()) {
+            String gflops = l.macs() > 0 ? String.format(Locale.ROOT, " %.0f GFLOP/s", l.gflops()) : "";
+            emit.accept(new BenchRow("layer", shape + " " + l.name() + gflops, l.ms(), "ms"));
+            if (onnxRuntime) emit.accept(new BenchRow("ort_layer", shape + " " + l.name() + " (profiled)", ort.getOrDefault(l.name(), 0.0), "ms"));
+        }
+        emit.accept(new BenchRow("layers_total", shape + " (median of the passes' sums)", ours.totalMs(), "ms"));
+        if (onnxRuntime) {
+            double total = ort.values().stream().mapToDouble(Double::doubleValue).sum();
+            for (Map.Entry<String, Double> e : ort.entrySet()) {
+                boolean layer = ours.layers().stream().anyMatch(l -> l.name().equals(e.getKey()));
+                if (!layer) emit.accept(new BenchRow("ort_layer", shape + " " + e.getKey() + " (profiled)", e.getValue(), "ms"));
+            }
+            emit.accept(new BenchRow("ort_layers_total", shape + " (profiled: the nodes' kernel times per run)", total, "ms"));
         }
     }
 

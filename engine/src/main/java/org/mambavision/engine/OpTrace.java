@@ -64,6 +64,8 @@ public final class OpTrace {
         public final String name;
         public final List<Node> nodes = new ArrayList<>();
         public final List<ValueInfo> inputs = new ArrayList<>(), outputs = new ArrayList<>();
+        /** The model layer of each node ({@code levels.2.blocks.0}), for nodes up to the last {@link #endLayer}. */
+        public final List<String> layers = new ArrayList<>();
 
         public Graph(String name) {
             this.name = name;
@@ -143,6 +145,14 @@ public final class OpTrace {
                         n.outputs.stream().map(s -> s.equals(from) ? to : s).toList(), n.attrs));
             }
         }
+    }
+
+    /**
+     * The main graph's nodes recorded since the previous call belong to {@code layer} (a model layer's dotted path): the
+     * export names them after it, so that a runtime's per-node profile adds up by layer.
+     */
+    public void endLayer(String layer) {
+        while (main.layers.size() < main.nodes.size()) main.layers.add(layer);
     }
 
     // ---- what the ops call -------------------------------------------------------------------

@@ -15,6 +15,8 @@ import org.mambavision.inference.EvalPreprocessing;
 import org.mambavision.inference.Predictor;
 import org.mambavision.models.Features;
 import org.mambavision.models.VisionModel;
+import org.mambavision.models.nn.Module;
+import org.mambavision.models.nn.Profiler;
 
 /**
  * Exports a model to ONNX by running one forward pass in evaluation mode with an {@link OpTrace} recording: the graph
@@ -86,6 +88,8 @@ public final class OnnxExporter {
         Tensor x = Tensor.uniform(new SplittableRandom(1), -1f, 1f, TRACE_BATCH, model.inChans(), o.height(), o.width());
         boolean wasTraining = model.training();
         model.train(false);
+        // the profiler's layer rows name the nodes after the layers they compute (see OnnxWriter)
+        Profiler layers = Profiler.start((Module) model);
         try (var g = Tape.noGrad(); var t = trace.start()) {
             trace.input(x, "images");
             Features f;
@@ -101,6 +105,7 @@ public final class OnnxExporter {
                 trace.output(f.pooled(), "pooled");
             }
         } finally {
+            layers.stop();
             if (wasTraining) model.train(true);
         }
         return trace;

@@ -122,12 +122,14 @@ final class OnnxWriter {
 
     private static ProtoMessage graph(OpTrace.Graph graph) {
         ProtoMessage g = new ProtoMessage();
-        int k = 0;
-        for (OpTrace.Node n : graph.nodes) {
+        for (int k = 0; k < graph.nodes.size(); k++) {
+            OpTrace.Node n = graph.nodes.get(k);
             ProtoMessage node = new ProtoMessage();
             for (String in : n.inputs()) node.string(NODE_INPUT, in);
             for (String out : n.outputs()) node.string(NODE_OUTPUT, out);
-            node.string(NODE_NAME, graph.name + "/" + n.op() + "_" + (k++)).string(NODE_OP_TYPE, n.op());
+            // named after the model layer it computes where known (levels.2.blocks.0/MatMul_412), else its graph
+            String scope = k < graph.layers.size() ? graph.layers.get(k) : graph.name;
+            node.string(NODE_NAME, scope + "/" + n.op() + "_" + k).string(NODE_OP_TYPE, n.op());
             for (OpTrace.Attr a : n.attrs()) node.message(NODE_ATTRIBUTE, attribute(a));
             g.message(GRAPH_NODE, node);
         }

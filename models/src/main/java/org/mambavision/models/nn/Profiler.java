@@ -2,19 +2,22 @@ package org.mambavision.models.nn;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.mambavision.engine.OpTrace;
 import org.mambavision.engine.Tensor;
 
 /**
- * Per-layer summary of one forward pass: output shapes, parameters and multiply-accumulates.
+ * Per-layer summary of one forward pass: output shapes, parameters, multiply-accumulates and wall time.
  * Leaf layers add their MACs; container layers call {@link #layer} after they run, and each row
- * gets the MACs counted since the previous row. Thread-local; inactive (free) unless started.
+ * gets the MACs counted and the nanoseconds spent since the previous row (or the start), its own bookkeeping
+ * excluded. Thread-local; inactive (free) unless started.
  */
 public final class Profiler {
-    public record Row(String name, int[] outputShape, long params, long macs) {}
+    public record Row(String name, int[] outputShape, long params, long macs, long nanos) {}
 
     private static final ThreadLocal<Profiler> ACTIVE = new ThreadLocal<>();
     private final List<Row> rows = new ArrayList<>();
     private long macs, macsAtLastRow;
+    private long nanosAtLastRow = System.nanoTime();
 
     private Profiler() {}
 
@@ -38,8 +41,12 @@ public final class Profiler {
     public static void layer(Module m, Tensor out) {
         Profiler p = ACTIVE.get();
         if (p == null) return;
-        p.rows.add(new Row(m.path(), out.shape(), m.numParams(), p.macs - p.macsAtLastRow));
+        long now = System.nanoTime();
+        OpTrace trace = OpTrace.active();
+        if (trace != null) trace.endLayer(m.path());
+        p.rows.add(new Row(m.path(), out.shape(), m.numParams(), p.macs - p.macsAtLastRow, now - p.nanosAtLastRow));
         p.macsAtLastRow = p.macs;
+        p.nanosAtLastRow = System.nanoTime(); // the row's own bookkeeping (numParams walks the layer) is not timed
     }
 
     public List<Row> rows() {
