@@ -17,7 +17,7 @@ public final class Parallel {
     private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
     private static final Worker[] WORKERS = new Worker[THREADS - 1];
     private static final Object SUBMIT_LOCK = new Object();
-    /** How long an idle worker spins before it parks (-Dmv.spinMicros, default 1000). */
+    /** How long an idle worker spins before it parks (-Dmv.spinMicros, default 1000), while the CPUs are not contended. */
     private static final long SPIN_NANOS = 1000L * SystemProperty.SPIN_MICROS.longValue(1000);
 
     static {
@@ -206,15 +206,24 @@ public final class Parallel {
             INSIDE.set(true);
             long idleSince = System.nanoTime();
             int spins = 0;
+            boolean spin = true;
             while (true) {
                 Job j = job.getAndSet(null);
                 if (j == null) {
                     // Spin a little before parking: a model runs parallel regions back to back, and
                     // waking a parked thread (on these VMs, a halted vCPU) costs up to milliseconds.
-                    if ((++spins & 63) != 0 || System.nanoTime() - idleSince < SPIN_NANOS) {
+                    // Not while other threads want the CPUs (see CpuContention).
+                    if ((++spins & 63) == 0) {
+                        long now = System.nanoTime();
+                        CpuContention.sample(now);
+                        spin = now - idleSince < SPIN_NANOS && !CpuContention.contended(now);
+                    }
+                    if (spin) {
                         Thread.onSpinWait();
                     } else {
                         LockSupport.park(this);
+                        idleSince = System.nanoTime();
+                        spin = !CpuContention.contended(idleSince);
                     }
                     continue;
                 }
@@ -222,6 +231,7 @@ public final class Parallel {
                 if (j.pinned) j.helperFinished();
                 idleSince = System.nanoTime();
                 spins = 0;
+                spin = !CpuContention.contended(idleSince);
             }
         }
     }

@@ -8,7 +8,7 @@ package org.mambavision.engine;
 public enum SystemProperty {
     THREADS("mv.threads", "number of kernel threads (default: the available processors)"),
     SPIN_MICROS("mv.spinMicros", "microseconds an idle kernel thread spins before it parks (default 1000); waking a parked"
-            + " thread can take milliseconds on a VM"),
+            + " thread can take milliseconds on a VM. No spinning while other threads want the CPUs (CpuContention)"),
     JIT_INLINING("mv.jitInlining", "false: do not add the C2 directive that inlines the vector helpers (see JitInlining)"),
     GEMM_KC("mv.gemm.kc", "GEMM depth block, floats (default 192): an A micro-panel stays in L1; for a CPU with other caches"),
     GEMM_MC("mv.gemm.mc", "GEMM rows of A packed at a time (default 240): MC x KC floats stay in L2"),
