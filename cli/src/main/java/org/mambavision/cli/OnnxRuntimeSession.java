@@ -57,6 +57,9 @@ final class OnnxRuntimeSession implements AutoCloseable {
         } catch (OrtException e) {
             deleteDir();
             throw new IOException("ONNX Runtime could not load the exported " + m.name() + ": " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            deleteDir();
+            throw e;
         }
         if (!profiling) deleteDir();
     }

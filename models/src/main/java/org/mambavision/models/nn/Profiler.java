@@ -9,7 +9,8 @@ import org.mambavision.engine.Tensor;
  * Per-layer summary of one forward pass: output shapes, parameters, multiply-accumulates and wall time.
  * Leaf layers add their MACs; container layers call {@link #layer} after they run, and each row
  * gets the MACs counted and the nanoseconds spent since the previous row (or the start), its own bookkeeping
- * excluded. Thread-local; inactive (free) unless started.
+ * excluded. While an {@link OpTrace} records on the same thread, each row also names the trace's nodes since the
+ * previous row after its layer (the export's node names). Thread-local; inactive (free) unless started.
  */
 public final class Profiler {
     public record Row(String name, int[] outputShape, long params, long macs, long nanos) {}
