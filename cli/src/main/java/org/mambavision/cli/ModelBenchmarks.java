@@ -100,14 +100,13 @@ final class ModelBenchmarks {
     private static void layerRows(VisionModel m, Tensor x, String shape, int passes, boolean onnxRuntime, ImageSize s,
                                   Consumer<BenchRow> emit) throws java.io.IOException {
         LayerTimes ours = LayerTimes.measure(m, x, passes, 2.0);
+        Set<String> names = new java.util.HashSet<>();
+        for (LayerTimes.Layer l : ours.layers()) names.add(l.name());
         Map<String, Double> ort = Map.of();
         if (onnxRuntime) {
             try (OnnxRuntimeSession profiled = new OnnxRuntimeSession(m, s.height(), s.width(), Parallel.threads(), true)) {
-                long warmEnd = System.nanoTime() + 2_000_000_000L;
-                do profiled.run(x); while (System.nanoTime() < warmEnd);
+                Timing.warmUp(1, 2.0, () -> profiled.run(x));
                 for (int i = 0; i < passes; i++) profiled.run(x);
-                Set<String> names = new java.util.HashSet<>();
-                for (LayerTimes.Layer l : ours.layers()) names.add(l.name());
                 ort = profiled.layerMillis(passes, names);
             }
         }
@@ -120,8 +119,7 @@ final class ModelBenchmarks {
         if (onnxRuntime) {
             double total = ort.values().stream().mapToDouble(Double::doubleValue).sum();
             for (Map.Entry<String, Double> e : ort.entrySet()) {
-                boolean layer = ours.layers().stream().anyMatch(l -> l.name().equals(e.getKey()));
-                if (!layer) emit.accept(new BenchRow("ort_layer", shape + " " + e.getKey() + " (profiled)", e.getValue(), "ms"));
+                if (!names.contains(e.getKey())) emit.accept(new BenchRow("ort_layer", shape + " " + e.getKey() + " (profiled)", e.getValue(), "ms"));
             }
             emit.accept(new BenchRow("ort_layers_total", shape + " (profiled: the nodes' kernel times per run)", total, "ms"));
         }

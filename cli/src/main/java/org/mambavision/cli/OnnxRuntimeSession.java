@@ -37,11 +37,10 @@ final class OnnxRuntimeSession implements AutoCloseable {
     OnnxRuntimeSession(VisionModel m, int height, int width, int threads, boolean profiling) throws IOException {
         this.profiling = profiling;
         dir = Files.createTempDirectory("mambavision-ort");
-        Path file = dir.resolve(m.name() + ".onnx");
-        model = file;
+        model = dir.resolve(m.name() + ".onnx");
         optimized = dir.resolve(m.name() + ".optimized.onnx");
         try {
-            OnnxExporter.export(m, ModelCheckpoint.indexNames(m.numClasses()), EvalPreprocessing.official(m), OnnxExporter.Options.of(height, width), file);
+            OnnxExporter.export(m, ModelCheckpoint.indexNames(m.numClasses()), EvalPreprocessing.official(m), OnnxExporter.Options.of(height, width), model);
             try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
                 so.setIntraOpNumThreads(threads);
                 so.setInterOpNumThreads(1);
@@ -52,7 +51,7 @@ final class OnnxRuntimeSession implements AutoCloseable {
                     // its warning that a file optimised this far suits this machine only: this one is read here and deleted
                     so.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
                 }
-                session = env.createSession(file.toString(), so);
+                session = env.createSession(model.toString(), so);
             }
         } catch (OrtException e) {
             deleteDir();

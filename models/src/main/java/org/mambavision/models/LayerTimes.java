@@ -32,10 +32,7 @@ public record LayerTimes(List<Layer> layers, double totalMs) {
     public static LayerTimes measure(VisionModel model, Tensor x, int passes, double warmupSeconds) {
         if (passes < 1) throw new IllegalArgumentException("LayerTimes: passes must be >= 1, got " + passes);
         try (var g = Tape.noGrad()) {
-            long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-            do {
-                pooled(model, x);
-            } while (System.nanoTime() < warmEnd);
+            Timing.warmUp(1, warmupSeconds, () -> pooled(model, x));
             List<List<Profiler.Row>> runs = new ArrayList<>(passes);
             for (int i = 0; i < passes; i++) {
                 Profiler p = Profiler.start((Module) model);

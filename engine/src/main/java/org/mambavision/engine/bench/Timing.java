@@ -17,8 +17,7 @@ public final class Timing {
      * run in the interpreter or in C1 code that boxes every vector.
      */
     public static double medianSeconds(int warmup, double warmupSeconds, int runs, Runnable body) {
-        long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
-        for (int i = 0; i < warmup || System.nanoTime() < until; i++) body.run();
+        warmUp(warmup, warmupSeconds, body);
         double[] t = new double[runs];
         for (int i = 0; i < runs; i++) {
             long s = System.nanoTime();
@@ -26,6 +25,12 @@ public final class Timing {
             t[i] = (System.nanoTime() - s) * 1e-9;
         }
         return median(t);
+    }
+
+    /** Runs {@code body} at least {@code runs} times and for at least {@code seconds} (see above: C2 compiling). */
+    public static void warmUp(int runs, double seconds, Runnable body) {
+        long until = System.nanoTime() + (long) (seconds * 1e9);
+        for (int i = 0; i < runs || System.nanoTime() < until; i++) body.run();
     }
 
     /** The median of {@code v} (the mean of the two middle values for an even count); {@code v} is left as it was. */
